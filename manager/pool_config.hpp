@@ -48,8 +48,10 @@ struct PoolConfig {
     int max_children = 5;
 
     // Worker environment. With clear_env (the default, like php-fpm) the
-    // worker sees only these plus PATH.
+    // worker sees only these plus PATH; without it, the daemon's environment
+    // with these added or replaced.
     std::map<std::string, std::string> env;
+    bool clear_env = true;
     // Absolute; the worker's current directory.
     std::filesystem::path working_dir;
 

@@ -1,0 +1,72 @@
+// Starting one worker process: what it gets (argv, environment, descriptors)
+// and how (fork and exec through Boost.Process, set up for supervision).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "manager/pool_config.hpp"
+#include "manager/unique_fd.hpp"
+
+namespace pyfpm::manager {
+
+using Environment = std::map<std::string, std::string>;
+
+// The command line after argv[0], in pyfpm-worker's syntax:
+//   --app APP [--python-path DIR]... [--virtualenv DIR] --pool NAME
+//   --notify-fd 3
+// One --python-path per entry, in order.
+std::vector<std::string> workerArguments(const PoolConfig& pool);
+
+// The worker's environment. With clear_env (php-fpm's default): the pool's
+// `env` plus PATH (the daemon's, or /usr/local/bin:/usr/bin:/bin when it
+// has none, unless `env` sets PATH). Without clear_env: `daemon` with
+// `env` added or replacing.
+Environment workerEnvironment(const PoolConfig& pool, const Environment& daemon);
+
+// The daemon's own environment (environ(7)).
+Environment currentEnvironment();
+
+struct SpawnRequest {
+    std::filesystem::path binary;     // absolute; becomes argv[0]
+    std::vector<std::string> arguments;
+    Environment environment;          // exactly what the worker sees
+    std::filesystem::path workingDir; // empty: the daemon's
+    int listenFd = -1;                // the pool socket; any value, even 0
+};
+
+struct SpawnedWorker {
+    // The child, or -1 when none exists (fork(2) or pipe2(2) failed). A pid
+    // with a non-empty `error` is a child whose exec failed: it has exited
+    // or is about to, and the Reaper collects it like any other worker.
+    pid_t pid = -1;
+    // Read ends, close-on-exec, blocking (LineReader changes that). The
+    // worker holds the notify write end on fd 3 (worker_contract.hpp) and
+    // the output write end on fds 1 and 2.
+    UniqueFd notifyRead;
+    UniqueFd outputRead;
+    // Empty on success; otherwise a log-ready reason such as
+    // "execve(2) /usr/libexec/pyfpm/pyfpm-worker: No such file or directory".
+    std::string error;
+};
+
+// Forks and execs a worker on the calling thread, which must be the event
+// loop's (it is the parent PR_SET_PDEATHSIG watches). Between fork and exec
+// the child resets every signal disposition and unblocks all signals, moves
+// into its own process group (so a terminal's SIGINT reaches the daemon
+// only, which then stops its workers in order), asks for SIGTERM when the
+// daemon dies and exits at once if the daemon already has, puts the
+// descriptors in place (0 listen socket, 1 and 2 output pipe, 3 notify
+// pipe), enters workingDir, and marks every other descriptor close-on-exec.
+// When one of those steps fails the child writes "pyfpm-worker setup: ..."
+// to its stderr (the output pipe, once in place) and exits 127.
+//
+// The child is detached from Boost.Process at once and never waited for
+// here: the Reaper is the only waiter.
+SpawnedWorker spawnWorker(const SpawnRequest& request);
+
+}  // namespace pyfpm::manager

@@ -1,0 +1,119 @@
+// One FastCGI request to a pool's socket over a bufferevent: the bridge's
+// side of FastCGI 1.0 §5 (responder role), as nginx's fastcgi_pass plays it.
+//
+// A fresh connection per request, closed as soon as FCGI_END_REQUEST
+// arrives, never FCGI_KEEP_CONN: a libfcgi worker serves one connection at a
+// time, so a kept idle connection would pin a worker (DESIGN.md, "The HTTP
+// bridge"). The request body is written as FCGI_STDIN in bounded pieces as
+// the socket drains, so the bridge holds at most ~256 KiB of encoded stdin
+// per request. The response is turned into events by fcgi::ClientRequest.
+//
+// Everything runs on the event loop of `base` (the daemon's single loop).
+#pragma once
+
+#include <event2/event.h>
+#include <sys/socket.h>
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "fcgi/client.hpp"
+#include "manager/pool_config.hpp"
+#include "src/pyfpm/http/libevent_ptr.hpp"
+
+namespace pyfpm::http {
+
+// A pool's `listen` address as a socket address, resolved once at start so
+// that no request waits for a name lookup on the event loop.
+struct UpstreamAddress {
+    sockaddr_storage storage = {};
+    socklen_t length = 0;
+    std::string display;  // "unix:/run/pyfpm/web.sock", "127.0.0.1:9000"
+
+    // Fails (false, `error` set) for a unix path too long for sun_path or a
+    // host that does not resolve. A name resolving to several addresses uses
+    // the first, as nginx does for fastcgi_pass.
+    static bool resolve(const manager::ListenAddress& listen, UpstreamAddress& out,
+                        std::string& error);
+};
+
+// Receives one request's outcome. Exactly one of onUpstreamEnd and
+// onUpstreamFailure ends the request; after it, and after Upstream::close(),
+// no further call arrives. A handler may call Upstream::close(),
+// pauseReading() or resumeReading() from any of these, but must not destroy
+// the Upstream inside one.
+class UpstreamHandler {
+public:
+    virtual ~UpstreamHandler() = default;
+    // The CGI response head is complete (RFC 3875 §6.3; Status/Location
+    // already applied by fcgi::CgiResponseParser).
+    virtual void onUpstreamHead(const fcgi::ResponseHead& head) = 0;
+    // FCGI_STDOUT bytes after the head, in order. `data` is valid during the
+    // call only.
+    virtual void onUpstreamBody(std::string_view data) = 0;
+    // FCGI_STDERR bytes, in order, not split at lines.
+    virtual void onUpstreamStderr(std::string_view data) = 0;
+    // FCGI_END_REQUEST with FCGI_REQUEST_COMPLETE. The connection is closed.
+    virtual void onUpstreamEnd() = 0;
+    // Connect refused, the connection broke or closed before
+    // FCGI_END_REQUEST, malformed records or CGI head: `why` says which,
+    // naming the system call and the address. The connection is closed.
+    virtual void onUpstreamFailure(std::string_view why) = 0;
+};
+
+class Upstream {
+public:
+    // `maxHeadBytes` bounds the CGI response head (fcgi::CgiResponseParser).
+    Upstream(event_base* base, UpstreamHandler& handler, std::size_t maxHeadBytes);
+    ~Upstream();
+    Upstream(const Upstream&) = delete;
+    Upstream& operator=(const Upstream&) = delete;
+
+    // Connects to `address` and sends FCGI_BEGIN_REQUEST, `params` as
+    // FCGI_PARAMS, then `body` as FCGI_STDIN, draining it as it is written.
+    // `body` (may be null: no body) must stay alive until the request ends
+    // or close() is called. Returns false with `error` set when the connect
+    // fails at once (a unix socket nobody listens on); the handler is not
+    // called then. A later failure arrives as onUpstreamFailure.
+    [[nodiscard]] bool start(const UpstreamAddress& address, const fcgi::ParamsBuilder& params,
+                             evbuffer* body, std::string& error);
+
+    // Backpressure from a slow client: stop reading the application's
+    // output (the worker then blocks in write, as behind nginx) and resume.
+    // Events already parsed are held while paused.
+    void pauseReading();
+    void resumeReading();
+
+    // Closes the connection now (the abort that libfcgi honours; §5.4's
+    // FCGI_ABORT_REQUEST is ignored while a request runs). Idempotent; no
+    // handler call follows.
+    void close();
+
+    bool isOpen() const { return connection_ != nullptr; }
+
+private:
+    static void onReadable(bufferevent* bev, void* self);
+    static void onWritable(bufferevent* bev, void* self);
+    static void onEvent(bufferevent* bev, short what, void* self);
+    static void onKick(evutil_socket_t, short, void* self);
+
+    void feedInput();
+    void pumpStdin();
+    void process();
+
+    event_base* base_;
+    UpstreamHandler& handler_;
+    fcgi::ClientRequest request_;
+    BuffereventPtr connection_;
+    EventPtr kick_;  // resumes processing outside the caller's stack
+    evbuffer* body_ = nullptr;
+    std::string display_;
+    std::string scratch_;
+    std::optional<std::string> ended_;  // EOF or error seen: why
+    bool stdin_done_ = false;
+    bool paused_ = false;
+};
+
+}  // namespace pyfpm::http

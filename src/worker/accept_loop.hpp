@@ -1,0 +1,40 @@
+// The worker's FastCGI accept loop: one connection, one request at a time,
+// on the pool's listening socket (FastCGI 1.0 §2.2), with libfcgi's
+// FCGX_Accept_r reading each request.
+#pragma once
+
+#include <fcgiapp.h>
+
+#include <functional>
+#include <string>
+
+#include "manager/worker_contract.hpp"
+
+namespace pyfpm::worker {
+
+// Checks that `fd` is a listening stream socket; returns "" when it is,
+// otherwise why not ("descriptor 0 is not a socket").
+std::string checkListenSocket(int fd);
+
+// Moves the listening socket off descriptor 0 to a close-on-exec
+// descriptor and puts /dev/null on 0, so that sys.stdin reads EOF and the
+// application's subprocesses do not inherit the pool socket. Returns the
+// new descriptor. Throws std::system_error.
+int adoptListenSocket(int fd);
+
+// Called once per request, after FCGX_Accept_r has read FCGI_BEGIN_REQUEST
+// and FCGI_PARAMS. It writes the response to request.out and must not
+// throw. The loop itself drains unread FCGI_STDIN and calls FCGX_Finish_r
+// afterwards.
+using ServeRequest = std::function<void(FCGX_Request& request)>;
+
+// Serves requests on `listenFd` (made non-blocking here; see the .cpp)
+// until a stop signal (stop_signal.hpp) or until the socket is shut down.
+// A stop lets the request in progress finish. Requires FCGX_Init and
+// installStopHandlers first. Runs on the main thread; `serve` is called on
+// it too. Returns WorkerExit::Clean, or WorkerExit::Internal when
+// poll(2) fails. Every failure is logged with `pool` and the pid.
+manager::contract::WorkerExit runAcceptLoop(int listenFd, const std::string& pool,
+                                            const ServeRequest& serve);
+
+}  // namespace pyfpm::worker

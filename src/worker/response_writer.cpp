@@ -1,0 +1,74 @@
+#include "src/worker/response_writer.hpp"
+
+#include <algorithm>
+#include <cassert>
+#include <climits>
+#include <utility>
+
+namespace pyfpm::worker {
+
+namespace {
+
+constexpr std::string_view kInternalError =
+    "Status: 500 Internal Server Error\r\n"
+    "Content-Type: text/plain; charset=utf-8\r\n"
+    "Content-Length: 22\r\n"
+    "\r\n"
+    "Internal Server Error\n";
+
+}  // namespace
+
+void ResponseWriter::setHead(ResponseHead head)
+{
+    assert(!headSent_);
+    head_ = std::move(head);
+}
+
+bool ResponseWriter::put(std::string_view data)
+{
+    while (!data.empty() && !broken_) {
+        const auto chunk = static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX));
+        if (FCGX_PutStr(data.data(), chunk, out_) != chunk) {
+            broken_ = true;
+        }
+        data.remove_prefix(static_cast<std::size_t>(chunk));
+    }
+    return !broken_;
+}
+
+bool ResponseWriter::write(std::string_view data, bool flush)
+{
+    assert(head_.has_value());
+    if (!headSent_) {
+        headSent_ = true;
+        put(head_->block);
+    }
+    if (head_->contentLength) {
+        const std::uint64_t room = *head_->contentLength - std::min(bodyBytes_, *head_->contentLength);
+        data = data.substr(0, static_cast<std::size_t>(std::min<std::uint64_t>(room, data.size())));
+    }
+    bodyBytes_ += data.size();
+    put(data);
+    if (flush && !broken_ && FCGX_FFlush(out_) != 0) {
+        broken_ = true;
+    }
+    return !broken_;
+}
+
+bool ResponseWriter::finish()
+{
+    if (!headSent_) {
+        return write({}, false);
+    }
+    return !broken_;
+}
+
+void ResponseWriter::sendInternalError()
+{
+    assert(!headSent_);
+    headSent_ = true;
+    answeredInternalError_ = true;
+    put(kInternalError);
+}
+
+}  // namespace pyfpm::worker

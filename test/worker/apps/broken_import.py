@@ -1,0 +1,3 @@
+"""An application module that fails while it is imported."""
+
+raise RuntimeError("broken_import refuses to load")
