@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "manager/describe.hpp"
+#include "manager/worker_output.hpp"
 #include "manager/worker_contract.hpp"
 
 namespace pyfpm::manager {
@@ -150,7 +151,12 @@ void Pool::onOutputLine(pid_t pid, std::string_view line)
 {
     const auto found = workers_.find(pid);
     assert(found != workers_.end());
-    spdlog::warn("[pool {}] worker {}: {}", name(), pid, line);
+    const WorkerOutputLine output = classifyWorkerOutput(line);
+    if (output.fromWorker) {
+        spdlog::log(output.level, "{}", output.message);
+    } else {
+        spdlog::log(output.level, "[pool {}] worker {}: {}", name(), pid, output.message);
+    }
     found->second->remember(std::string(line));
 }
 

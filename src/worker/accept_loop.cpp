@@ -120,6 +120,18 @@ std::string checkListenSocket(int fd)
 
 int adoptListenSocket(int fd)
 {
+    // A worker started with stdout or stderr closed would hand those numbers
+    // to the next open(2) or accept(2), and print() would write into a
+    // FastCGI connection.
+    for (int stdio : {1, 2}) {
+        if (::fcntl(stdio, F_GETFD) < 0 && errno == EBADF) {
+            const int devNull = ::open("/dev/null", O_WRONLY);
+            if (devNull >= 0 && devNull != stdio) {
+                ::dup2(devNull, stdio);
+                ::close(devNull);
+            }
+        }
+    }
     const int moved = ::fcntl(fd, F_DUPFD_CLOEXEC, 3);
     if (moved < 0) {
         throw std::system_error(errno, std::generic_category(), "fcntl(2) F_DUPFD_CLOEXEC");

@@ -18,8 +18,9 @@ std::string checkListenSocket(int fd);
 
 // Moves the listening socket off descriptor 0 to a close-on-exec
 // descriptor and puts /dev/null on 0, so that sys.stdin reads EOF and the
-// application's subprocesses do not inherit the pool socket. Returns the
-// new descriptor. Throws std::system_error.
+// application's subprocesses do not inherit the pool socket; also opens
+// /dev/null on descriptors 1 and 2 if they are closed. Returns the new
+// descriptor. Throws std::system_error.
 int adoptListenSocket(int fd);
 
 // Called once per request, after FCGX_Accept_r has read FCGI_BEGIN_REQUEST

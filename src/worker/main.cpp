@@ -40,7 +40,10 @@ int code(WorkerExit exit)
 void setUpLogging()
 {
     auto logger = spdlog::stderr_logger_mt("pyfpm-worker");
-    logger->set_pattern("%Y-%m-%d %H:%M:%S.%e %l %v");
+    // Under the daemon, stderr is a pipe and the daemon adds the time:
+    // "LEVEL: message" lets it log the line at its level
+    // (manager/worker_output.hpp). By hand, on a terminal, a full line.
+    logger->set_pattern(::isatty(STDERR_FILENO) ? "%Y-%m-%d %H:%M:%S.%e %l %v" : "%l: %v");
     spdlog::set_default_logger(std::move(logger));
 }
 

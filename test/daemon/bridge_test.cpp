@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <random>
 
@@ -52,6 +54,32 @@ TEST_F(Bridge, GetReturnsTheAppsResponse) {
     EXPECT_EQ(r.body, "Hello, world!");
     EXPECT_EQ(r.header("Content-Type"), "text/plain; charset=utf-8");
     EXPECT_EQ(r.header("Content-Length"), "13");
+}
+
+TEST_F(Bridge, ClientThatClosesAfterAWholeResponseIsNotLoggedAs499) {
+    // A client may close once it has Content-Length bytes, before the
+    // worker's FCGI_END_REQUEST reaches the bridge.
+    for (int i = 0; i < 3; ++i) {
+        Fd client = connectTcp("127.0.0.1", daemon_->port());
+        ASSERT_TRUE(client);
+        const std::string request = "GET /slow-close HTTP/1.1\r\nHost: x\r\n\r\n";
+        ASSERT_EQ(::write(client.get(), request.data(), request.size()),
+                  static_cast<ssize_t>(request.size()));
+        std::string response;
+        char buf[4096];
+        while (!response.ends_with("Hello, world!")) {
+            const ssize_t n = ::read(client.get(), buf, sizeof buf);
+            ASSERT_GT(n, 0) << response;
+            response.append(buf, static_cast<std::size_t>(n));
+        }
+        // Closed at once, as curl does with a complete Content-Length body.
+    }
+    ASSERT_EQ(httpRequest("HEAD", daemon_->url("/hello")).status, 200);
+    // The app's traceback on FCGI_STDERR is logged after those closes (the
+    // two workers are free again only once each slow close() is over).
+    ASSERT_EQ(get("/error").status, 500);
+    ASSERT_TRUE(daemon_->waitForLog("/error raised on purpose")) << daemon_->log();
+    EXPECT_EQ(daemon_->log().find("/slow-close: 499"), std::string::npos) << daemon_->log();
 }
 
 TEST_F(Bridge, HeadHasTheHeadersAndNoBody) {

@@ -349,6 +349,12 @@ TEST_F(Bridge, other_methods_reach_the_application) {
     }
 }
 
+TEST_F(Bridge, methods_evhttp_cannot_parse_are_refused_before_the_pool) {
+    const HttpResponse response = request("PROPFIND", "/params");
+    EXPECT_EQ(response.status, 501);
+    EXPECT_EQ(responder_->accepted(), 0);
+}
+
 TEST_F(Bridge, repeated_request_headers_are_joined) {
     const HttpResponse response = request(
         "GET", "/params",
@@ -544,6 +550,13 @@ TEST_F(Bridge, body_over_the_limit_is_413) {
     const HttpResponse response = request("POST", "/body", {}, std::string(9 * 1024 * 1024, 'x'));
     EXPECT_EQ(response.status, 413);
     EXPECT_EQ(responder_->completed(), 0);
+}
+
+TEST_F(Bridge, oversized_request_head_is_rejected_before_the_pool) {
+    const HttpResponse response =
+        request("GET", "/params", {"X-Huge: " + std::string(100 * 1024, 'h')});
+    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(responder_->accepted(), 0);
 }
 
 TEST_F(Bridge, slow_client_pauses_the_worker) {

@@ -14,6 +14,7 @@
 #include "manager/spawn.hpp"
 #include "manager/stop_ladder.hpp"
 #include "manager/worker_binary.hpp"
+#include "manager/worker_output.hpp"
 #include "test/support/process.hpp"
 
 namespace pyfpm::manager {
@@ -234,6 +235,27 @@ TEST(LocateWorkerBinary, names_both_places_when_missing)
         EXPECT_NE(std::string(e.what()).find((dir / "sbin/pyfpm-worker").string()), std::string::npos) << e.what();
         EXPECT_NE(std::string(e.what()).find((dir / "libexec/pyfpm-worker").string()), std::string::npos)
             << e.what();
+    }
+}
+
+TEST(WorkerOutput, WorkerLogLinesKeepTheirLevelAndMessage) {
+    const auto info = classifyWorkerOutput("info: [pool web] worker 12: app:app loaded; accepting");
+    EXPECT_TRUE(info.fromWorker);
+    EXPECT_EQ(info.level, spdlog::level::info);
+    EXPECT_EQ(info.message, "[pool web] worker 12: app:app loaded; accepting");
+    EXPECT_EQ(classifyWorkerOutput("error: x").level, spdlog::level::err);
+    EXPECT_EQ(classifyWorkerOutput("warning: x").level, spdlog::level::warn);
+    EXPECT_EQ(classifyWorkerOutput("critical: x").level, spdlog::level::critical);
+    EXPECT_EQ(classifyWorkerOutput("debug: x").level, spdlog::level::debug);
+}
+
+TEST(WorkerOutput, OtherOutputIsAWarningAsWritten) {
+    for (const char* line : {"Traceback (most recent call last):", "information: not a level",
+                             "INFO: upper case is the app's own", "", "error:no space"}) {
+        const auto output = classifyWorkerOutput(line);
+        EXPECT_FALSE(output.fromWorker) << line;
+        EXPECT_EQ(output.level, spdlog::level::warn) << line;
+        EXPECT_EQ(output.message, line);
     }
 }
 

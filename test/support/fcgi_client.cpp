@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -128,7 +129,7 @@ FcgiResponse fcgiRequest(const std::filesystem::path& socket, const Params& para
             throw std::runtime_error(std::string("poll(2): ") + std::strerror(errno));
         }
         if ((pfd.revents & POLLOUT) != 0 && written < out.size()) {
-            const ssize_t n = ::write(fd.get(), out.data() + written, out.size() - written);
+            const ssize_t n = ::send(fd.get(), out.data() + written, out.size() - written, MSG_NOSIGNAL);
             if (n > 0) written += static_cast<std::size_t>(n);
             // EPIPE: the worker stopped reading; what it sent still counts.
             if (n < 0 && errno != EAGAIN && errno != EINTR) written = out.size();

@@ -46,6 +46,7 @@ WorkerProcess::WorkerProcess(Options options)
     child.argv.insert(child.argv.end(), options.extraArgs.begin(), options.extraArgs.end());
     child.env = options.env;
     child.env["PYFPM_TEST_DIR"] = dir().string();
+    child.env["PYTHONDONTWRITEBYTECODE"] = "1";  // keep the source tree clean
     child.fds = {{contract::kListenFd, listen_.get()}, {contract::kNotifyFd, notifyWrite.get()}};
     child.stdoutFile = dir() / "stdout.log";
     child.stderrFile = dir() / "stderr.log";

@@ -294,6 +294,13 @@ void Exchange::onClientEvent(evutil_socket_t fd, short what, void* self) {
         closed = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
     }
     if (!closed || exchange->state_ == State::Done || exchange->state_ == State::Flushing) return;
+    if (exchange->clientHasWholeResponse()) {
+        // A client may close as soon as it has Content-Length bytes (or the
+        // head of a HEAD), before FCGI_END_REQUEST arrives here: that is a
+        // complete response, not a 499. Let the worker finish normally.
+        exchange->client_watch_.reset();
+        return;
+    }
     spdlog::info("[pool {}] {}: 499: the client closed the connection before the response was "
                  "complete; closed the FastCGI connection",
                  exchange->settings_.pool, exchange->log_name_);
@@ -301,11 +308,22 @@ void Exchange::onClientEvent(evutil_socket_t fd, short what, void* self) {
     exchange->closeClientConnection();
 }
 
+bool Exchange::clientHasWholeResponse() const {
+    return state_ == State::Streaming && (!expect_body_ || (remaining_ && *remaining_ == 0));
+}
+
 void Exchange::clientGone() {
     if (state_ == State::Done) return;
-    spdlog::info("[pool {}] {}: 499: the client closed the connection before the response was "
-                 "complete; closed the FastCGI connection",
-                 settings_.pool, log_name_);
+    if (clientHasWholeResponse()) {
+        // Complete for the client; only FCGI_END_REQUEST was still due.
+        spdlog::debug("[pool {}] {}: the client closed after the whole response; closed the "
+                      "FastCGI connection before FCGI_END_REQUEST",
+                      settings_.pool, log_name_);
+    } else {
+        spdlog::info("[pool {}] {}: 499: the client closed the connection before the response "
+                     "was complete; closed the FastCGI connection",
+                     settings_.pool, log_name_);
+    }
     upstream_.close();
     releaseEvents();
     request_ = nullptr;

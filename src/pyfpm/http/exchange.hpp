@@ -120,6 +120,9 @@ private:
     static void onFlushError(bufferevent* bev, short what, void* self);
 
     void resumeAfterDrain();
+    // True once the client has every byte it was promised: the head of a
+    // HEAD or bodiless status, or Content-Length bytes of body.
+    bool clientHasWholeResponse() const;
     void logStderrLines(bool flush);
     void releaseEvents();
     // The endings. Each leaves state Done (truncateResponse: Flushing, then

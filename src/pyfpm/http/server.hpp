@@ -8,11 +8,12 @@
 // The daemon must ignore SIGPIPE: libevent writes to sockets with writev(2),
 // and a client or worker that went away would otherwise kill the process.
 //
-// Limits, documented in pyfpm.yaml(5): evhttp reads a request body whole
-// before the request is routed, so a body is held in memory up to
-// maxBodyBytes (413 beyond it); streaming uploads with bounded memory are
+// Limits (for the manual pages): evhttp reads a request body whole before
+// the request is routed, so a body is held in memory up to maxBodyBytes
+// (evhttp answers 413 beyond it); streaming uploads with bounded memory are
 // later work. Request heads are bounded by maxHeaderBytes (evhttp answers
-// 400 beyond it).
+// 400 beyond it). Methods are the nine evhttp parses (GET, HEAD, POST, PUT,
+// DELETE, OPTIONS, TRACE, CONNECT, PATCH); evhttp answers others 501.
 #pragma once
 
 #include <event2/event.h>

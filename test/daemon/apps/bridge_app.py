@@ -80,6 +80,22 @@ def sleep(environ, start_response):
     return _text(start_response, "slept %s" % q.get("ms", "0"))
 
 
+class _SlowClose:
+    """A complete Content-Length body whose close() takes 100 ms: the client
+    has everything well before FCGI_END_REQUEST."""
+
+    def __iter__(self):
+        yield b"Hello, world!"
+
+    def close(self):
+        time.sleep(0.1)
+
+
+def slow_close(environ, start_response):
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+    return _SlowClose()
+
+
 def pid(environ, start_response):
     return _text(start_response, str(os.getpid()))
 
@@ -87,7 +103,7 @@ def pid(environ, start_response):
 ROUTES = {
     "/hello": hello, "/echo": echo, "/big": big, "/env": env, "/missing": not_found,
     "/redirect": redirect, "/error": error, "/cookies": cookies, "/sleep": sleep,
-    "/pid": pid,
+    "/pid": pid, "/slow-close": slow_close,
 }
 
 
