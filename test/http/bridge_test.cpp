@@ -25,8 +25,8 @@
 #include "src/pyfpm/http/server.hpp"
 #include "src/pyfpm/http/static_files.hpp"
 #include "test/http/fcgi_responder.hpp"
-#include "test/http/http_client.hpp"
 #include "test/http/loop_thread.hpp"
+#include "test/support/http_client.hpp"
 #include "test/support/process.hpp"
 
 namespace pyfpm::http {
@@ -35,8 +35,10 @@ namespace {
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using pyfpm::test::waitUntil;
-using test::HttpRequest;
-using test::HttpResponse;
+using pyfpm::test::HttpClient;
+using pyfpm::test::HttpHeaders;
+using pyfpm::test::HttpRequest;
+using pyfpm::test::HttpResponse;
 
 // Keeps every log line so tests can assert on what operators would read.
 class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
@@ -211,13 +213,13 @@ protected:
     }
 
     HttpResponse request(const std::string& method, const std::string& path,
-                         std::vector<std::string> headers = {}, std::string body = {}) {
+                         HttpHeaders headers = {}, std::string body = {}) {
         HttpRequest request;
         request.method = method;
         request.url = url(path);
         request.headers = std::move(headers);
         request.body = std::move(body);
-        return test::fetch(request);
+        return HttpClient().fetch(request);
     }
 
     std::size_t inFlight() {
@@ -239,7 +241,7 @@ protected:
 // --- requests through a pool -------------------------------------------
 
 TEST_F(Bridge, get_passes_nginx_style_cgi_params) {
-    const HttpResponse response = request("GET", "/params?a=1&b=two%20x", {"X-Custom: v"});
+    const HttpResponse response = request("GET", "/params?a=1&b=two%20x", {{"X-Custom", "v"}});
     ASSERT_EQ(response.code, CURLE_OK) << response.error;
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.header("Content-Type"), "text/plain");
@@ -267,7 +269,8 @@ TEST_F(Bridge, get_passes_nginx_style_cgi_params) {
 }
 
 TEST_F(Bridge, httpoxy_proxy_header_is_not_passed) {
-    const HttpResponse response = request("GET", "/params", {"Proxy: http://evil.example:3128"});
+    const HttpResponse response =
+        request("GET", "/params", {{"Proxy", "http://evil.example:3128"}});
     ASSERT_EQ(response.status, 200);
     EXPECT_EQ(parseParams(response.body).count("HTTP_PROXY"), 0u);
 }
@@ -305,7 +308,7 @@ TEST_F(Bridge, head_sends_the_head_without_a_body) {
     EXPECT_TRUE(response.body.empty());
 
     // The connection stays usable: no stray body bytes were sent.
-    test::HttpClient client;
+    HttpClient client;
     HttpRequest head;
     head.method = "HEAD";
     head.url = url("/hello");
@@ -322,7 +325,7 @@ TEST_F(Bridge, post_body_is_echoed_byte_exact) {
     std::mt19937 random(42);
     for (char& c : body) c = static_cast<char>(random());
     const HttpResponse response =
-        request("POST", "/body", {"Content-Type: application/octet-stream"}, body);
+        request("POST", "/body", {{"Content-Type", "application/octet-stream"}}, body);
     ASSERT_EQ(response.code, CURLE_OK) << response.error;
     EXPECT_EQ(response.status, 200);
     EXPECT_EQ(response.header("Content-Length"), std::to_string(body.size()));
@@ -332,7 +335,8 @@ TEST_F(Bridge, post_body_is_echoed_byte_exact) {
 
 TEST_F(Bridge, post_params_carry_content_type_and_length) {
     const HttpResponse response =
-        request("POST", "/params", {"Content-Type: application/x-www-form-urlencoded"}, "a=1&b=2");
+        request("POST", "/params", {{"Content-Type", "application/x-www-form-urlencoded"}},
+                "a=1&b=2");
     auto params = parseParams(response.body);
     EXPECT_EQ(params["REQUEST_METHOD"], "POST");
     EXPECT_EQ(params["CONTENT_TYPE"], "application/x-www-form-urlencoded");
@@ -358,8 +362,8 @@ TEST_F(Bridge, methods_evhttp_cannot_parse_are_refused_before_the_pool) {
 TEST_F(Bridge, repeated_request_headers_are_joined) {
     const HttpResponse response = request(
         "GET", "/params",
-        {"Accept: text/html", "X-Trace: one", "Accept: application/json", "Cookie: a=1",
-         "X-Trace: two", "Cookie: b=2"});
+        {{"Accept", "text/html"}, {"X-Trace", "one"}, {"Accept", "application/json"},
+         {"Cookie", "a=1"}, {"X-Trace", "two"}, {"Cookie", "b=2"}});
     auto params = parseParams(response.body);
     EXPECT_EQ(params["HTTP_ACCEPT"], "text/html, application/json");
     EXPECT_EQ(params["HTTP_X_TRACE"], "one, two");
@@ -423,14 +427,14 @@ TEST_F(Bridge, http10_client_gets_the_body_until_close) {
     HttpRequest request;
     request.url = url("/big?bytes=100000");
     request.http10 = true;
-    const HttpResponse response = test::fetch(request);
+    const HttpResponse response = HttpClient().fetch(request);
     ASSERT_EQ(response.code, CURLE_OK) << response.error;
     EXPECT_FALSE(response.hasHeader("Transfer-Encoding"));
     EXPECT_TRUE(response.body == bigBody(100000));
 }
 
 TEST_F(Bridge, keep_alive_connection_serves_requests_after_a_stream) {
-    test::HttpClient client;
+    HttpClient client;
     HttpRequest big;
     big.url = url("/big?bytes=300000");
     EXPECT_EQ(client.fetch(big).body.size(), 300000u);
@@ -507,8 +511,8 @@ TEST_F(Bridge, unavailable_pool_is_503_with_retry_after) {
 TEST_F(Bridge, client_disconnect_closes_the_fastcgi_connection) {
     HttpRequest request;
     request.url = url("/silent");
-    request.timeoutMs = 300;
-    const HttpResponse response = test::fetch(request);
+    request.timeout = 300ms;
+    const HttpResponse response = HttpClient().fetch(request);
     EXPECT_EQ(response.code, CURLE_OPERATION_TIMEDOUT);
     EXPECT_TRUE(waitUntil([this] { return responder_->peerClosed() == 1; }, 5s))
         << "the bridge kept the FastCGI connection of a gone client";
@@ -533,7 +537,7 @@ TEST_F(Bridge, failures_do_not_affect_other_requests) {
             for (int i = 0; i < 6; ++i) {
                 const bool failing = (t + i) % 2 == 0;
                 const HttpResponse response =
-                    test::get(url(failing ? "/close-before-head" : "/hello"));
+                    request("GET", failing ? "/close-before-head" : "/hello");
                 if (failing ? response.status == 502 : response.body == "hello\n") {
                     ++(failing ? bad : good);
                 }
@@ -554,7 +558,7 @@ TEST_F(Bridge, body_over_the_limit_is_413) {
 
 TEST_F(Bridge, oversized_request_head_is_rejected_before_the_pool) {
     const HttpResponse response =
-        request("GET", "/params", {"X-Huge: " + std::string(100 * 1024, 'h')});
+        request("GET", "/params", {{"X-Huge", std::string(100 * 1024, 'h')}});
     EXPECT_EQ(response.status, 400);
     EXPECT_EQ(responder_->accepted(), 0);
 }
@@ -626,7 +630,7 @@ TEST_F(Bridge, static_head_has_length_and_no_body) {
 TEST_F(Bridge, static_if_modified_since_is_304) {
     const std::string lastModified = request("GET", "/static/hello.txt").header("Last-Modified");
     const HttpResponse response =
-        request("GET", "/static/hello.txt", {"If-Modified-Since: " + lastModified});
+        request("GET", "/static/hello.txt", {{"If-Modified-Since", lastModified}});
     EXPECT_EQ(response.status, 304);
     EXPECT_TRUE(response.body.empty());
 }
@@ -676,7 +680,7 @@ TEST_F(Bridge, traversal_attempts_never_serve_outside_the_root) {
 
 TEST_F(Bridge, stop_accepting_lets_in_flight_requests_finish) {
     HttpResponse held;
-    std::thread client([&] { held = test::get(url("/hold")); });
+    std::thread client([&] { held = request("GET", "/hold"); });
     ASSERT_TRUE(waitUntil([this] { return responder_->holding() == 1; }));
 
     std::atomic<bool> drained{false};
@@ -702,7 +706,7 @@ TEST_F(Bridge, stop_accepting_when_idle_drains_at_once) {
 
 TEST_F(Bridge, destroying_the_server_drops_requests_in_flight) {
     HttpResponse held;
-    std::thread client([&] { held = test::get(url("/silent")); });
+    std::thread client([&] { held = request("GET", "/silent"); });
     ASSERT_TRUE(waitUntil([this] { return responder_->accepted() == 1; }));
     ASSERT_TRUE(waitUntil([this] { return inFlight() == 1; }));
     loop_->run([this] { server_.reset(); });

@@ -1,8 +1,6 @@
 #include "test/support/http_client.hpp"
 
-#include <curl/curl.h>
-
-#include <memory>
+#include <algorithm>
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
@@ -56,9 +54,6 @@ std::size_t onHeader(char* data, std::size_t size, std::size_t count, void* user
     return size * count;
 }
 
-struct CurlDeleter {
-    void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
-};
 struct SlistDeleter {
     void operator()(curl_slist* list) const { curl_slist_free_all(list); }
 };
@@ -86,44 +81,64 @@ std::vector<std::string> HttpResponse::headerValues(const std::string& name) con
     return values;
 }
 
-HttpResponse httpRequest(const std::string& method, const std::string& url, const std::string& body,
-                         const HttpHeaders& headers, std::chrono::milliseconds timeout)
+bool HttpResponse::hasHeader(const std::string& name) const
+{
+    return std::any_of(headers.begin(), headers.end(),
+                       [&name](const auto& field) { return equalsIgnoreCase(field.first, name); });
+}
+
+HttpClient::HttpClient()
 {
     static std::once_flag globalInit;
     std::call_once(globalInit, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-
-    std::unique_ptr<CURL, CurlDeleter> curl(curl_easy_init());
-    if (!curl) {
+    curl_.reset(curl_easy_init());
+    if (!curl_) {
         throw std::runtime_error("curl_easy_init failed");
     }
+}
+
+HttpClient::~HttpClient() = default;
+
+HttpResponse HttpClient::fetch(const HttpRequest& request)
+{
     std::unique_ptr<curl_slist, SlistDeleter> list;
     // libcurl waits a second for "100 Continue" before large bodies.
     list.reset(curl_slist_append(list.release(), "Expect:"));
-    for (const auto& [name, value] : headers) {
+    for (const auto& [name, value] : request.headers) {
+        // "Name:" would tell libcurl to drop the header; "Name;" sends it empty.
         const std::string line = value.empty() ? name + ";" : name + ": " + value;
         list.reset(curl_slist_append(list.release(), line.c_str()));
     }
 
     HttpResponse response;
-    CURL* handle = curl.get();
-    curl_easy_setopt(handle, CURLOPT_URL, url.c_str());
+    CURL* handle = curl_.get();
+    // Forget the previous request's options; the connection cache stays.
+    curl_easy_reset(handle);
+    curl_easy_setopt(handle, CURLOPT_URL, request.url.c_str());
     curl_easy_setopt(handle, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(handle, CURLOPT_PROXY, "");
-    curl_easy_setopt(handle, CURLOPT_FORBID_REUSE, 1L);
-    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+    curl_easy_setopt(handle, CURLOPT_PATH_AS_IS, 1L);  // send "..", "%2e" untouched
+    curl_easy_setopt(handle, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
     curl_easy_setopt(handle, CURLOPT_HTTPHEADER, list.get());
     curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, onBody);
     curl_easy_setopt(handle, CURLOPT_WRITEDATA, &response);
     curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, onHeader);
     curl_easy_setopt(handle, CURLOPT_HEADERDATA, &response);
+    if (request.http10) {
+        curl_easy_setopt(handle, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_1_0);
+    }
+    const std::string& method = request.method;
     if (method == "HEAD") {
         curl_easy_setopt(handle, CURLOPT_NOBODY, 1L);
     } else {
-        const bool sendsBody = !body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
+        const bool sendsBody =
+            !request.body.empty() || method == "POST" || method == "PUT" || method == "PATCH";
         if (sendsBody) {
-            curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-            curl_easy_setopt(handle, CURLOPT_POSTFIELDS, body.data());
+            curl_easy_setopt(handle, CURLOPT_POSTFIELDSIZE_LARGE,
+                             static_cast<curl_off_t>(request.body.size()));
+            curl_easy_setopt(handle, CURLOPT_POSTFIELDS, request.body.data());
         }
+        // A body makes libcurl send POST unless told otherwise.
         if (method != "GET" && method != "POST") {
             curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, method.c_str());
         } else if (method == "GET" && sendsBody) {
@@ -131,11 +146,32 @@ HttpResponse httpRequest(const std::string& method, const std::string& url, cons
         }
     }
 
-    const CURLcode result = curl_easy_perform(handle);
-    if (result != CURLE_OK) {
-        throw std::runtime_error(method + " " + url + ": " + curl_easy_strerror(result));
+    response.code = curl_easy_perform(handle);
+    if (response.code != CURLE_OK) {
+        response.error = curl_easy_strerror(response.code);
     }
     curl_easy_getinfo(handle, CURLINFO_RESPONSE_CODE, &response.status);
+    long opened = 0;
+    curl_easy_getinfo(handle, CURLINFO_NUM_CONNECTS, &opened);
+    connections_ += opened;
+    // The list dies with this call; the handle must not point at it.
+    curl_easy_setopt(handle, CURLOPT_HTTPHEADER, nullptr);
+    return response;
+}
+
+HttpResponse httpRequest(const std::string& method, const std::string& url, const std::string& body,
+                         const HttpHeaders& headers, std::chrono::milliseconds timeout)
+{
+    HttpRequest request;
+    request.method = method;
+    request.url = url;
+    request.body = body;
+    request.headers = headers;
+    request.timeout = timeout;
+    HttpResponse response = HttpClient().fetch(request);
+    if (response.code != CURLE_OK) {
+        throw std::runtime_error(method + " " + url + ": " + response.error);
+    }
     return response;
 }
 

@@ -3,16 +3,11 @@
 #include <algorithm>
 #include <cctype>
 
+#include "src/pyfpm/http/ascii.hpp"
+
 namespace pyfpm::http {
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 // The Host header's host part: "Example.org:8080" -> "example.org",
 // "[::1]:8080" -> "[::1]". Empty when the value is not a plausible host, so
@@ -33,7 +28,7 @@ std::string hostOf(std::string_view host) {
             c != '_') {
             return {};
         }
-        out += static_cast<char>(std::tolower(u));
+        out += asciiLower(c);
     }
     return out;
 }

@@ -6,13 +6,13 @@
 #include <sys/socket.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "src/pyfpm/http/ascii.hpp"
 #include "src/pyfpm/http/reply.hpp"
 
 namespace pyfpm::http {
@@ -22,13 +22,6 @@ namespace {
 // A worker that writes FCGI_STDERR without newlines still gets logged, in
 // pieces of this size.
 constexpr std::size_t kMaxStderrLine = 8 * 1024;
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
 
 std::string formatDuration(std::chrono::milliseconds duration) {
     const auto ms = duration.count();

@@ -2,11 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <sstream>
+
+#include "src/pyfpm/http/ascii.hpp"
 
 namespace pyfpm::http {
 
@@ -14,7 +15,7 @@ namespace {
 
 std::string lowercase(std::string_view s) {
     std::string out(s);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (char& c : out) c = asciiLower(c);
     return out;
 }
 

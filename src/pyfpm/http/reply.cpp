@@ -5,22 +5,11 @@
 
 #include <algorithm>
 #include <array>
-#include <cctype>
 
+#include "src/pyfpm/http/ascii.hpp"
 #include "src/pyfpm/http/libevent_ptr.hpp"
 
 namespace pyfpm::http {
-
-namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
-        return std::tolower(static_cast<unsigned char>(x)) ==
-               std::tolower(static_cast<unsigned char>(y));
-    });
-}
-
-}  // namespace
 
 std::string_view methodName(evhttp_cmd_type method) {
     switch (method) {

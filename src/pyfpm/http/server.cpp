@@ -14,11 +14,11 @@
 
 #include <fmt/format.h>
 
+#include "manager/unique_fd.hpp"
 #include "src/pyfpm/http/cgi_params.hpp"
 #include "src/pyfpm/http/reply.hpp"
 #include "src/pyfpm/http/request_path.hpp"
 #include "src/pyfpm/http/static_files.hpp"
-#include "src/pyfpm/http/unique_fd.hpp"
 
 namespace pyfpm::http {
 
@@ -146,7 +146,7 @@ bool Server::bindOne(const config::HttpListen& address, std::string& error) {
     }
     std::unique_ptr<addrinfo, void (*)(addrinfo*)> owner(found, ::freeaddrinfo);
 
-    UniqueFd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    manager::UniqueFd fd(::socket(found->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) {
         error = fmt::format("http.listen {}: socket(2): {}", display, std::strerror(errno));
         return false;

@@ -58,7 +58,7 @@ StaticFile::Status statusForErrno(int error) {
 StaticFile openStaticFile(const std::filesystem::path& root, std::string_view relativePath) {
     // The root is opened per request, so a root that appears, or is replaced
     // by a deploy, after the daemon started is served as it is now.
-    UniqueFd rootFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    manager::UniqueFd rootFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!rootFd) {
         const int error = errno;
         return result(statusForErrno(error),
@@ -79,7 +79,8 @@ StaticFile openStaticFile(const std::filesystem::path& root, std::string_view re
     const std::string name(relativePath);
     // O_NONBLOCK: opening a FIFO someone left in the root must not stall the
     // event loop; fstat below refuses it anyway.
-    UniqueFd fd(::openat(rootFd.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+    manager::UniqueFd fd(
+        ::openat(rootFd.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (!fd) {
         const int error = errno;
         return result(statusForErrno(error),

@@ -22,8 +22,8 @@
 #include <string>
 #include <string_view>
 
+#include "manager/unique_fd.hpp"
 #include "src/pyfpm/http/mime_types.hpp"
-#include "src/pyfpm/http/unique_fd.hpp"
 
 namespace pyfpm::http {
 
@@ -36,7 +36,7 @@ struct StaticFile {
         Failed,     // 500: a system call failed unexpectedly
     };
     Status status = Status::NotFound;
-    UniqueFd fd;             // Ok: opened read-only
+    manager::UniqueFd fd;    // Ok: opened read-only
     struct stat info = {};   // Ok: fstat of fd
     std::string detail;      // why, naming the call and strerror; for the log only
 };

@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "src/pyfpm/http/unique_fd.hpp"
+#include "manager/unique_fd.hpp"
 
 namespace pyfpm::http {
 
@@ -83,7 +83,8 @@ Upstream::~Upstream() {
 bool Upstream::start(const UpstreamAddress& address, const fcgi::ParamsBuilder& params,
                      evbuffer* body, std::string& error) {
     display_ = address.display;
-    UniqueFd fd(::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    manager::UniqueFd fd(
+        ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
     if (!fd) {
         error = fmt::format("socket(2) for {}: {}", display_, std::strerror(errno));
         return false;
