@@ -26,8 +26,7 @@ struct ListenAddress {
     std::string toString() const;
 };
 
-// php-fpm's `pm`. This release implements Static; the loader rejects the
-// others until the scaling code exists.
+// php-fpm's `pm`, with php-fpm's semantics (manager/scaling.hpp).
 enum class ProcessManager { Static, Dynamic, Ondemand };
 
 struct PoolConfig {
@@ -44,8 +43,47 @@ struct PoolConfig {
     int listen_backlog = 511;  // listen(2) backlog, php-fpm's default
     mode_t listen_mode = 0660;
 
+    // listen_owner / listen_group: applied to a unix socket when the daemon
+    // runs as root; empty = the daemon's.
+    std::string listen_owner;
+    std::string listen_group;
+
     ProcessManager pm = ProcessManager::Static;
     int max_children = 5;
+    // pm dynamic. php-fpm's default start_servers is
+    // min_spare_servers + (max_spare_servers - min_spare_servers) / 2; the
+    // loader fills it in when the key is absent.
+    int start_servers = 2;
+    int min_spare_servers = 1;
+    int max_spare_servers = 3;
+    // pm dynamic: at most this many spawns per maintenance tick (php-fpm's
+    // pm.max_spawn_rate, default 32); the rate doubles per tick up to it.
+    int max_spawn_rate = 32;
+    // pm ondemand: an idle worker older than this is stopped (php-fpm's
+    // pm.process_idle_timeout, default 10s).
+    std::chrono::milliseconds process_idle_timeout{10'000};
+
+    // Recycling. 0 = off. A worker leaves after max_requests ± a random
+    // jitter of at most max_requests_jitter requests, or after a request
+    // that leaves its RSS above max_rss (bytes).
+    long max_requests = 0;
+    long max_requests_jitter = 0;
+    std::uint64_t max_rss = 0;
+
+    // 0 = off. A request running longer than slowlog_timeout gets its
+    // Python stack written to `slowlog` (absolute path).
+    std::chrono::milliseconds slowlog_timeout{0};
+    std::filesystem::path slowlog;
+
+    // Isolation, applied in the worker before exec. user/group only when the
+    // daemon runs as root (empty = unchanged).
+    static constexpr long kUnchanged = -1;
+    static constexpr long kUnlimited = -2;  // RLIM_INFINITY ("unlimited")
+    std::string user;
+    std::string group;
+    long rlimit_files = kUnchanged;
+    long rlimit_core = kUnchanged;  // bytes
+    int umask = -1;                 // < 0 = unchanged
 
     // Worker environment. With clear_env (the default, like php-fpm) the
     // worker sees only these plus PATH; without it, the daemon's environment

@@ -3,6 +3,8 @@
 // Documented for users in pyfpm(8), "WORKER CONTRACT".
 #pragma once
 
+#include <csignal>
+
 namespace pyfpm::manager::contract {
 
 // FastCGI 1.0 §2.2: the listening socket arrives as descriptor 0
@@ -15,6 +17,22 @@ inline constexpr int kListenFd = 0;
 // notifies nobody.
 inline constexpr int kNotifyFd = 3;
 inline constexpr char kReadyMessage[] = "ready\n";
+// Also on the notify pipe: a worker that reached its request limit
+// (`--max-requests N`) or whose RSS after a request exceeds `--max-rss
+// BYTES` writes "recycle max_requests 1000\n" or "recycle max_rss
+// 123456789\n" once, and keeps serving: the manager spawns its replacement
+// first and then sends SIGTERM (the current request finishes).
+inline constexpr char kRecyclePrefix[] = "recycle ";
+
+// The scoreboard (manager/scoreboard.hpp), with `--scoreboard-fd 4 --slot
+// N`. A worker started by hand without them keeps no scoreboard.
+inline constexpr int kScoreboardFd = 4;
+
+// `--slowlog FILE`: on SIGUSR2 the worker appends the Python stack of its
+// main thread to FILE (faulthandler-style, from the signal handler); the
+// manager sends it when a request runs past slowlog_timeout, after writing
+// the header line (pool, pid, method, URI, elapsed) to the same file.
+inline constexpr int kSlowlogSignal = SIGUSR2;
 
 // pyfpm-worker's exit statuses. Anything else (or a signal) is a crash.
 enum class WorkerExit : int {

@@ -43,6 +43,14 @@ struct Config {
     // SIGTERM/SIGINT: how long in-flight requests may take to finish before
     // workers are told to stop.
     std::chrono::milliseconds stop_timeout{10'000};
+    // php-fpm's emergency_restart_threshold / _interval: when this many
+    // workers of one pool die of SIGSEGV or SIGBUS within the interval, the
+    // pool is restarted from scratch. 0 = off.
+    int emergency_restart_threshold = 0;
+    std::chrono::milliseconds emergency_restart_interval{60'000};
+    // php-fpm's error_log: the daemon's log file, reopened on SIGUSR1.
+    // Empty = standard error.
+    std::filesystem::path error_log;
 
     const manager::PoolConfig* findPool(const std::string& name) const;
 };
