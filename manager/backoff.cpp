@@ -21,6 +21,7 @@ AfterExit decideAfterExit(WorkerState stateAtExit, bool poolStopping)
     case WorkerState::Starting:
         return AfterExit::RestartAfterBackoff;
     case WorkerState::Ready:
+    case WorkerState::Recycling:
         return AfterExit::RestartNow;
     case WorkerState::Stopping:
         return AfterExit::Forget;

@@ -18,7 +18,7 @@ std::chrono::milliseconds restartDelay(int consecutiveFailures);
 // What a worker's exit asks for.
 enum class AfterExit {
     Forget,               // expected: the worker was told to stop
-    RestartNow,           // it served, then died: replace it at once
+    RestartNow,           // it served, then died: count it, let the pool refill at once
     RestartAfterBackoff,  // it died before ready: the app is likely broken
 };
 

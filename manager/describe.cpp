@@ -44,4 +44,9 @@ std::string formatDuration(std::chrono::milliseconds duration)
     return fmt::format("{}m{:02}s", seconds / 60, seconds % 60);
 }
 
+std::string countOf(long long count, std::string_view noun)
+{
+    return fmt::format("{} {}{}", count, noun, count == 1 ? "" : "s");
+}
+
 }  // namespace pyfpm::manager

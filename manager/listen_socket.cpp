@@ -162,19 +162,48 @@ ListenSocket& ListenSocket::operator=(ListenSocket&& other) noexcept
     return *this;
 }
 
+bool ListenSocket::ownsPath() const
+{
+    struct stat st{};
+    return address_.kind == ListenAddress::Kind::Unix && ino_ != 0 && ::lstat(address_.path.c_str(), &st) == 0 &&
+           st.st_dev == dev_ && st.st_ino == ino_;
+}
+
+void ListenSocket::setOwner(uid_t uid, gid_t gid)
+{
+    if (!ownsPath()) {
+        return;
+    }
+    // lchown: the path is a socket we just checked, never a symlink to
+    // follow somewhere else.
+    if (::lchown(address_.path.c_str(), uid, gid) != 0) {
+        throwSyscall("lchown", address_, errno);
+    }
+}
+
+void ListenSocket::reconfigure(int backlog, mode_t mode)
+{
+    if (!fd_) {
+        return;
+    }
+    if (ownsPath() && ::chmod(address_.path.c_str(), mode) != 0) {
+        throwSyscall("chmod", address_, errno);
+    }
+    if (::listen(fd_.get(), backlog) != 0) {
+        throwSyscall("listen", address_, errno);
+    }
+}
+
 void ListenSocket::close()
 {
     if (!fd_) {
         return;
     }
     fd_.reset();
-    if (address_.kind == ListenAddress::Kind::Unix && ino_ != 0) {
-        struct stat st{};
-        if (::lstat(address_.path.c_str(), &st) == 0 && st.st_dev == dev_ && st.st_ino == ino_) {
-            ::unlink(address_.path.c_str());
-        }
-        ino_ = 0;
+    if (ownsPath()) {
+        ::unlink(address_.path.c_str());
     }
+    ino_ = 0;
 }
 
 }  // namespace pyfpm::manager

@@ -51,12 +51,26 @@ public:
     // Tcp: the bound port (the kernel's choice when the address said 0).
     std::uint16_t port() const { return port_; }
 
+    // Unix: gives the socket file to `uid` and `gid` (-1 leaves one as it
+    // is, as chown(2) takes it); listen_owner and listen_group. Tcp: nothing.
+    // Throws ListenError.
+    void setOwner(uid_t uid, gid_t gid);
+
+    // For a reload that keeps the address: listen(2) again with the new
+    // backlog (Linux applies it to the listening socket as it is, queued
+    // connections stay) and, for unix sockets, the new mode. Throws
+    // ListenError.
+    void reconfigure(int backlog, mode_t mode);
+
     // Closes the socket and removes a unix socket file, but only if the path
     // still names the inode bind(2) created: another daemon may have replaced
     // it meanwhile. Idempotent.
     void close();
 
 private:
+    // The socket file still is the inode bind(2) created.
+    bool ownsPath() const;
+
     UniqueFd fd_;
     ListenAddress address_;
     std::uint16_t port_ = 0;

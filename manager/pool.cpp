@@ -1,5 +1,7 @@
 #include "manager/pool.hpp"
 
+#include <unistd.h>
+
 #include <cassert>
 #include <cerrno>
 #include <csignal>
@@ -10,14 +12,17 @@
 #include <spdlog/spdlog.h>
 
 #include "manager/describe.hpp"
-#include "manager/worker_output.hpp"
+#include "manager/isolation.hpp"
+#include "manager/recycling.hpp"
+#include "manager/scaling.hpp"
+#include "manager/timeval.hpp"
 #include "manager/worker_contract.hpp"
+#include "manager/worker_output.hpp"
 
 namespace pyfpm::manager {
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
@@ -26,81 +31,115 @@ std::size_t index(WorkerState state)
     return static_cast<std::size_t>(state);
 }
 
-std::string_view readyLine()
+// A contract message without its "\n": LineReader hands over lines without it.
+std::string_view withoutNewline(std::string_view message)
 {
-    // kReadyMessage without its "\n": LineReader hands over lines without it.
-    std::string_view message = contract::kReadyMessage;
     message.remove_suffix(1);
     return message;
 }
 
-std::string signalName(int sig)
+// Room for every worker of a full pool plus as many replacements: recycles
+// and workers stopped over request_timeout overlap their successors.
+std::size_t scoreboardSlots(const PoolConfig& config)
 {
-    const char* name = ::sigabbrev_np(sig);
-    return name != nullptr ? fmt::format("SIG{}", name) : fmt::format("signal {}", sig);
-}
-
-timeval toTimeval(milliseconds delay)
-{
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(delay.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((delay.count() % 1000) * 1000);
-    return tv;
+    return static_cast<std::size_t>(2 * std::max(config.max_children, 1) + 2);
 }
 
 }  // namespace
 
-Pool::Pool(event_base* base, PoolConfig config, ListenSocket socket, std::filesystem::path workerBinary,
-           Environment environment)
+Pool::Pool(event_base* base, PoolConfig config, SharedListenSocket socket, std::filesystem::path workerBinary,
+           const Environment& environment, PoolOptions options)
     : base_(base),
       config_(std::move(config)),
+      options_(options),
       socket_(std::move(socket)),
-      backoffTimer_(evtimer_new(base, &Pool::onBackoffTimer, this), &event_free)
+      scoreboard_(scoreboardSlots(config_), config_.name),
+      random_(std::random_device{}()),
+      backoffTimer_(evtimer_new(base, &Pool::onBackoffTimer, this), &event_free),
+      emergency_(options.emergencyRestartThreshold, options.emergencyRestartInterval),
+      tickTimer_(event_new(base, -1, EV_PERSIST, &Pool::onTickTimer, this), &event_free),
+      tickNow_(event_new(base, -1, 0, &Pool::onTickNow, this), &event_free),
+      listenWatch_(nullptr, &event_free),
+      stopTimer_(evtimer_new(base, &Pool::onStopTimer, this), &event_free),
+      stoppedEvent_(event_new(base, -1, 0, &Pool::onStoppedEvent, this), &event_free)
 {
+    edgeTriggered_ = (event_base_get_features(base) & EV_FEATURE_ET) != 0;
+    listenWatch_.reset(event_new(base, socket_->fd(), edgeTriggered_ ? EV_READ | EV_PERSIST | EV_ET : EV_READ,
+                                 &Pool::onListenReadable, this));
+    if (!backoffTimer_ || !tickTimer_ || !tickNow_ || !listenWatch_ || !stopTimer_ || !stoppedEvent_) {
+        throw std::runtime_error("libevent: cannot create the pool's events");
+    }
+    listen_ = socket_->address();
+    if (listen_.kind == ListenAddress::Kind::Tcp) {
+        listen_.port = socket_->port();
+    }
     request_.binary = std::move(workerBinary);
     request_.arguments = workerArguments(config_);
     request_.environment = workerEnvironment(config_, environment);
     request_.workingDir = config_.working_dir;
-    request_.listenFd = socket_.fd();
-    if (!backoffTimer_) {
-        throw std::runtime_error("libevent: cannot create a timer");
-    }
+    request_.listenFd = socket_->fd();
+    request_.scoreboardFd = scoreboard_.fd();
+    request_.isolation = resolveIsolation(config_, ::geteuid() == 0);
 }
 
 Pool::~Pool() = default;
 
 void Pool::start()
 {
-    spdlog::info("[pool {}] listening on {}; starting {} workers", name(), status().listen.toString(),
-                 config_.max_children);
-    fill();
-    updateState();
-}
-
-void Pool::fill()
-{
-    while (!stopping_ &&
-           workerCounts_[index(WorkerState::Starting)] + workerCounts_[index(WorkerState::Ready)] <
-               config_.max_children) {
-        if (!spawnOne()) {
-            return;
+    startTime_ = std::chrono::system_clock::now();
+    const bool root = ::geteuid() == 0;
+    if (runsWorkersAsRoot(config_, root)) {
+        spdlog::warn("[pool {}] no user set: its workers run as root (set user and group to run them "
+                     "unprivileged)",
+                     name());
+    } else if (!root && (!config_.user.empty() || !config_.group.empty())) {
+        spdlog::warn("[pool {}] user and group need the daemon to run as root; its workers run as the "
+                     "daemon's user",
+                     name());
+    }
+    const int initial = initialWorkers(config_);
+    spdlog::info("[pool {}] listening on {}; pm {}; starting {}", name(), listen_.toString(), toString(config_.pm),
+                 countOf(initial, "worker"));
+    for (int i = 0; i < initial; ++i) {
+        if (spawnOne() == 0) {
+            break;
         }
     }
+    const timeval interval = toTimeval(options_.maintenanceInterval);
+    evtimer_add(tickTimer_.get(), &interval);
+    updateState();
+    watchListenSocket();
 }
 
-bool Pool::spawnOne()
+pid_t Pool::spawnOne()
 {
-    SpawnedWorker spawned = spawnWorker(request_);
+    const std::optional<std::size_t> slot = scoreboard_.claim();
+    if (!slot) {
+        spdlog::warn("[pool {}] no free scoreboard slot for a new worker ({} live); trying again when one "
+                     "leaves",
+                     name(), workers_.size());
+        return 0;
+    }
+    SpawnRequest request = request_;
+    const long requestLimit = requestLimitFor(config_, random_);
+    const auto slotArguments = workerSlotArguments(*slot, requestLimit);
+    request.arguments.insert(request.arguments.end(), slotArguments.begin(), slotArguments.end());
+
+    SpawnedWorker spawned = spawnWorker(request);
     if (spawned.pid <= 0) {
+        scoreboard_.release(*slot);
         scheduleRestart(fmt::format("cannot spawn a worker: {}", spawned.error), {}, {});
-        return false;
+        return 0;
     }
 
     const pid_t pid = spawned.pid;
+    scoreboard_.assign(*slot, pid);
     auto owned = std::make_unique<Worker>();
     Worker& worker = *owned;
     worker.pid = pid;
     worker.startedAt = Clock::now();
+    worker.slot = *slot;
+    worker.requestLimit = requestLimit;
     workers_.emplace(pid, std::move(owned));
     ++workerCounts_[index(worker.state)];
 
@@ -115,7 +154,7 @@ bool Pool::spawnOne()
         spdlog::error("[pool {}] worker {}: {}; killing it", name(), pid, e.what());
         worker.remember(e.what());
         ::kill(pid, SIGKILL);
-        return true;
+        return pid;
     }
 
     if (!spawned.error.empty()) {
@@ -123,41 +162,94 @@ bool Pool::spawnOne()
         spdlog::error("[pool {}] worker {} could not start: {}", name(), pid, spawned.error);
         worker.remember(spawned.error);
     } else {
-        spdlog::debug("[pool {}] worker {} spawned", name(), pid);
+        spdlog::debug("[pool {}] worker {} spawned in slot {}{}", name(), pid, *slot,
+                      requestLimit > 0 ? fmt::format(", max_requests {}", requestLimit) : std::string());
     }
-    return true;
+    return pid;
+}
+
+Worker* Pool::find(pid_t pid)
+{
+    const auto found = workers_.find(pid);
+    return found != workers_.end() ? found->second.get() : nullptr;
 }
 
 void Pool::onNotifyLine(pid_t pid, std::string_view line)
 {
-    const auto found = workers_.find(pid);
-    assert(found != workers_.end());
-    Worker& worker = *found->second;
-    if (line != readyLine()) {
-        spdlog::warn("[pool {}] worker {} wrote {:?} on its notify fd; ignored", name(), pid, std::string(line));
+    Worker* worker = find(pid);
+    assert(worker != nullptr);
+    if (line == withoutNewline(contract::kReadyMessage)) {
+        onReady(*worker);
         return;
     }
+    const std::string_view recycle = contract::kRecyclePrefix;
+    if (line.substr(0, recycle.size()) == recycle) {
+        onRecycleRequest(*worker, line.substr(recycle.size()));
+        return;
+    }
+    spdlog::warn("[pool {}] worker {} wrote {:?} on its notify fd; ignored", name(), pid, std::string(line));
+}
+
+void Pool::onReady(Worker& worker)
+{
     if (worker.state != WorkerState::Starting) {
         return;
     }
     setWorkerState(worker, WorkerState::Ready);
+    worker.readyAt = Clock::now();
     backoff_.reset();
-    spdlog::info("[pool {}] worker {} ready after {}", name(), pid,
-                 formatDuration(duration_cast<milliseconds>(Clock::now() - worker.startedAt)));
+    spdlog::info("[pool {}] worker {} ready after {}", name(), worker.pid,
+                 formatDuration(duration_cast<milliseconds>(worker.readyAt - worker.startedAt)));
+    // Idle until a tick sees it busy: no need to watch the socket for it.
+    ++lastIdle_;
+    finishRecycle(worker);
     updateState();
+    notifyObserver();
+    watchListenSocket();
 }
 
 void Pool::onOutputLine(pid_t pid, std::string_view line)
 {
-    const auto found = workers_.find(pid);
-    assert(found != workers_.end());
+    Worker* worker = find(pid);
+    assert(worker != nullptr);
     const WorkerOutputLine output = classifyWorkerOutput(line);
     if (output.fromWorker) {
         spdlog::log(output.level, "{}", output.message);
     } else {
         spdlog::log(output.level, "[pool {}] worker {}: {}", name(), pid, output.message);
     }
-    found->second->remember(std::string(line));
+    worker->remember(std::string(line));
+}
+
+void Pool::forgetWorker(Worker& worker)
+{
+    // Requests it served count towards accepted connections after it is
+    // gone; the slot as it left it, or as the last tick saw it.
+    const std::optional<SlotSnapshot> last = scoreboard_.read(worker.slot);
+    if (last && last->pid == worker.pid) {
+        reapedRequests_ += last->requests;
+    } else if (worker.lastSlot) {
+        reapedRequests_ += worker.lastSlot->requests;
+    }
+    scoreboard_.release(worker.slot);
+
+    // Recycling links: a replacement that died hands the recycle back to
+    // the queue; a recycled worker that died leaves its replacement as an
+    // ordinary worker.
+    if (worker.replaces != 0) {
+        if (Worker* old = find(worker.replaces); old != nullptr && old->replacement == worker.pid) {
+            old->replacement = 0;
+            if (old->state == WorkerState::Recycling) {
+                recycleQueue_.push_front(old->pid);
+            }
+        }
+    }
+    if (worker.replacement != 0) {
+        if (Worker* successor = find(worker.replacement); successor != nullptr) {
+            successor->replaces = 0;
+        }
+    }
+    --workerCounts_[index(worker.state)];
 }
 
 void Pool::onWorkerExit(pid_t pid, int status)
@@ -175,25 +267,52 @@ void Pool::onWorkerExit(pid_t pid, int status)
     }
 
     const WorkerState stateAtExit = worker.state;
+    const StopReason reason = worker.stopReason;
+    const std::string recycled = worker.recycleReason.empty()
+                                     ? std::string()
+                                     : fmt::format(" ({} {})", worker.recycleReason, worker.recycleValue);
     const std::string lifetime = formatDuration(duration_cast<milliseconds>(Clock::now() - worker.startedAt));
     const std::string how = describeWaitStatus(status);
     const std::deque<std::string> output = std::move(worker.recentOutput);
-    --workerCounts_[index(stateAtExit)];
+    forgetWorker(worker);
     workers_.erase(found);
 
     switch (decideAfterExit(stateAtExit, stopping_)) {
     case AfterExit::Forget:
-        spdlog::info("[pool {}] worker {} {} after {}", name(), pid, how, lifetime);
+        if (reason == StopReason::None || reason == StopReason::PoolStop) {
+            spdlog::info("[pool {}] worker {} {} after {}", name(), pid, how, lifetime);
+        } else {
+            spdlog::info("[pool {}] worker {} {}{}: {} after {}", name(), pid, toString(reason),
+                         reason == StopReason::Recycled ? recycled : std::string(), how, lifetime);
+        }
         break;
     case AfterExit::RestartNow:
-        spdlog::warn("[pool {}] worker {} {} after {}; restarting", name(), pid, how, lifetime);
-        spawnOne();
+        ++restarts_;
+        if (config_.pm == ProcessManager::Static) {
+            spdlog::warn("[pool {}] worker {} {} after {}; restarting", name(), pid, how, lifetime);
+        } else {
+            spdlog::warn("[pool {}] worker {} {} after {}; the next tick spawns what pm {} needs", name(), pid,
+                         how, lifetime, toString(config_.pm));
+        }
         break;
     case AfterExit::RestartAfterBackoff:
         scheduleRestart(fmt::format("worker {} {} before it was ready", pid, how), output, lifetime);
         break;
     }
+
+    if (!stopping_ && isEmergencyCrash(status) && emergency_.record(Clock::now())) {
+        emergencyRestart(emergency_.threshold());
+    }
+    if (stopping_) {
+        if (workers_.empty()) {
+            finishStop();
+        }
+    } else {
+        requestTick();
+    }
     updateState();
+    notifyObserver();
+    watchListenSocket();
 }
 
 void Pool::scheduleRestart(const std::string& failure, const std::deque<std::string>& output,
@@ -227,35 +346,43 @@ void Pool::onBackoffTimer(int, short, void* self)
 {
     auto* pool = static_cast<Pool*>(self);
     pool->nextStartAt_.reset();
-    pool->fill();
-    pool->updateState();
+    pool->maintain(Trigger::Now);
 }
 
-void Pool::beginStop()
+void Pool::requestTick()
 {
-    stopping_ = true;
-    evtimer_del(backoffTimer_.get());
-    nextStartAt_.reset();
-    updateState();
+    event_active(tickNow_.get(), EV_TIMEOUT, 0);
 }
 
-void Pool::signalWorkers(const StopStep& step)
+void Pool::onTickTimer(int, short, void* self)
 {
-    if (workers_.empty()) {
-        return;
+    static_cast<Pool*>(self)->maintain(Trigger::Timer);
+}
+
+void Pool::onTickNow(int, short, void* self)
+{
+    static_cast<Pool*>(self)->maintain(Trigger::Now);
+}
+
+void Pool::onListenReadable(int, short, void* self)
+{
+    auto* pool = static_cast<Pool*>(self);
+    if (!pool->edgeTriggered_) {
+        pool->listenWatchArmed_ = false;  // one-shot
     }
-    spdlog::info("[pool {}] sending {} to {} workers", name(), signalName(step.signal), workers_.size());
-    for (auto& [pid, worker] : workers_) {
-        setWorkerState(*worker, WorkerState::Stopping);
-        // Each worker leads its own process group (spawn.hpp), which exists
-        // as long as the worker is unreaped, so -pid cannot hit a stranger.
-        const bool sent = step.target == StopStep::Target::ProcessGroup ? ::kill(-pid, step.signal) == 0 : false;
-        if (!sent && ::kill(pid, step.signal) != 0 && errno != ESRCH) {
-            spdlog::error("[pool {}] worker {}: kill(2) {}: {}", name(), pid, signalName(step.signal),
-                          std::strerror(errno));
-        }
+    pool->maintain(Trigger::ListenSocket);
+}
+
+void Pool::stopWorker(Worker& worker, StopReason reason, std::optional<milliseconds> killAfter)
+{
+    setWorkerState(worker, WorkerState::Stopping);
+    worker.stopReason = reason;
+    if (killAfter) {
+        worker.killAt = Clock::now() + *killAfter;
     }
-    updateState();
+    if (::kill(worker.pid, SIGTERM) != 0 && errno != ESRCH) {
+        spdlog::error("[pool {}] worker {}: kill(2) SIGTERM: {}", name(), worker.pid, std::strerror(errno));
+    }
 }
 
 std::vector<pid_t> Pool::livePids() const
@@ -267,17 +394,9 @@ std::vector<pid_t> Pool::livePids() const
     return pids;
 }
 
-void Pool::logStragglers(milliseconds waited) const
+int Pool::readyWorkers() const
 {
-    for (const auto& [pid, worker] : workers_) {
-        spdlog::error("[pool {}] worker {} still running {} after the last stop signal; giving up on it", name(),
-                      pid, formatDuration(waited));
-    }
-}
-
-void Pool::closeSocket()
-{
-    socket_.close();
+    return workerCounts_[index(WorkerState::Ready)] + workerCounts_[index(WorkerState::Recycling)];
 }
 
 void Pool::setWorkerState(Worker& worker, WorkerState state)
@@ -298,6 +417,7 @@ void Pool::setState(PoolState state)
     }
     spdlog::info("[pool {}] pool {} (was {})", name(), toString(state), toString(state_));
     state_ = state;
+    notifyObserver();
 }
 
 void Pool::updateState()
@@ -305,32 +425,17 @@ void Pool::updateState()
     setState(derivePoolState(PoolFacts{
         .stopping = stopping_,
         .liveWorkers = liveWorkers(),
-        .readyWorkers = workerCounts_[index(WorkerState::Ready)],
+        .readyWorkers = readyWorkers(),
         .startFailures = backoff_.failures(),
+        .scalesToZero = config_.pm == ProcessManager::Ondemand,
     }));
 }
 
-PoolStatus Pool::status() const
+void Pool::notifyObserver()
 {
-    PoolStatus status;
-    status.name = name();
-    status.state = state_;
-    status.listen = socket_.address();
-    if (status.listen.kind == ListenAddress::Kind::Tcp) {
-        status.listen.port = socket_.port();
+    if (observer_) {
+        observer_();
     }
-    status.maxChildren = config_.max_children;
-    status.startingWorkers = workerCounts_[index(WorkerState::Starting)];
-    status.readyWorkers = workerCounts_[index(WorkerState::Ready)];
-    status.stoppingWorkers = workerCounts_[index(WorkerState::Stopping)];
-    for (const auto& [pid, worker] : workers_) {
-        status.workers.push_back(WorkerStatus{pid, worker->state, worker->startedAt});
-    }
-    status.startFailures = backoff_.failures();
-    status.nextStartAt = nextStartAt_;
-    status.lastFailure = lastFailure_;
-    status.lastFailureOutput = lastFailureOutput_;
-    return status;
 }
 
 }  // namespace pyfpm::manager

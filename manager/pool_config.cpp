@@ -19,4 +19,17 @@ std::string ListenAddress::toString() const
     return {};
 }
 
+std::string_view toString(ProcessManager pm)
+{
+    switch (pm) {
+    case ProcessManager::Static:
+        return "static";
+    case ProcessManager::Dynamic:
+        return "dynamic";
+    case ProcessManager::Ondemand:
+        return "ondemand";
+    }
+    return "?";
+}
+
 }  // namespace pyfpm::manager

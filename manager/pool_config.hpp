@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace pyfpm::manager {
@@ -24,10 +25,17 @@ struct ListenAddress {
 
     // "unix:/run/pyfpm/web.sock" or "127.0.0.1:9000" / "[::1]:9000", for logs.
     std::string toString() const;
+
+    // Field by field, as written in the configuration (a reload reuses the
+    // socket of an unchanged address).
+    friend bool operator==(const ListenAddress&, const ListenAddress&) = default;
 };
 
 // php-fpm's `pm`, with php-fpm's semantics (manager/scaling.hpp).
 enum class ProcessManager { Static, Dynamic, Ondemand };
+
+// "static", "dynamic", "ondemand": as the configuration spells them.
+std::string_view toString(ProcessManager pm);
 
 struct PoolConfig {
     std::string name;
@@ -96,6 +104,10 @@ struct PoolConfig {
     // Upper bound for one request through the bridge (php-fpm's
     // request_terminate_timeout); 504 after it.
     std::chrono::milliseconds request_timeout{60'000};
+
+    // Every field: a reload replaces a pool whose configuration differs in
+    // anything (manager/reload_plan.hpp).
+    friend bool operator==(const PoolConfig&, const PoolConfig&) = default;
 };
 
 }  // namespace pyfpm::manager

@@ -44,7 +44,7 @@ PoolState derivePoolState(const PoolFacts& facts)
     if (facts.startFailures > 0) {
         return PoolState::Failing;
     }
-    return PoolState::Starting;
+    return facts.scalesToZero ? PoolState::Running : PoolState::Starting;
 }
 
 }  // namespace pyfpm::manager

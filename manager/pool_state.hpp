@@ -8,7 +8,8 @@ namespace pyfpm::manager {
 
 // Starting: workers spawned, none ready yet, no failure so far. Requests may
 //   be forwarded: they wait in the socket's accept queue.
-// Running: at least one worker is ready.
+// Running: at least one worker is ready, or the pool may have none by
+//   design (pm ondemand) and nothing failed: a request spawns one.
 // Failing: workers died before becoming ready and none is ready; restarts
 //   are in backoff. The bridge answers 503 (issue 3).
 // Stopping: stop() was called; workers are being signalled.
@@ -27,11 +28,12 @@ struct PoolFacts {
     int liveWorkers = 0;         // spawned and not yet reaped
     int readyWorkers = 0;
     int startFailures = 0;       // consecutive deaths before ready (Backoff)
+    bool scalesToZero = false;   // pm ondemand: no worker is normal
 };
 
 // Precedence, highest first: Stopped (stopping, nobody left), Stopping,
 // Running (a ready worker serves even while others crash-loop), Failing,
-// Starting.
+// Running for a pool that scales to zero, Starting.
 PoolState derivePoolState(const PoolFacts& facts);
 
 }  // namespace pyfpm::manager

@@ -1,24 +1,43 @@
 // A snapshot of one pool for the HTTP bridge (503 or not), status pages and
-// logs. Plain data, copied out of the Supervisor.
+// logs. Plain data, copied out of the Supervisor. Field names follow
+// php-fpm's status page where it has them.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "manager/pool_config.hpp"
 #include "manager/pool_state.hpp"
+#include "manager/scoreboard.hpp"
 #include "manager/worker_state.hpp"
 
 namespace pyfpm::manager {
 
 struct WorkerStatus {
     pid_t pid = -1;
-    WorkerState state = WorkerState::Starting;
+    WorkerState state = WorkerState::Starting;  // the manager's view
+    // What the worker does, php-fpm's "state": Starting (not ready yet),
+    // Idle, Busy, or Draining (told to stop, or recycling). A ready worker
+    // that keeps no scoreboard (started by hand, a foreign program) shows
+    // Idle.
+    SlotState activity = SlotState::Starting;
     std::chrono::steady_clock::time_point startedAt;
+    // From the scoreboard (zero until the worker wrote its slot):
+    std::uint64_t requests = 0;
+    std::string method;  // the current request while Busy, else the last one
+    std::string uri;
+    std::uint64_t contentLength = 0;  // bytes, of that request's body
+    // Busy: how long the current request has run; otherwise the last
+    // request's duration.
+    std::chrono::milliseconds requestDuration{0};
+    std::chrono::microseconds lastRequestDuration{0};
+    std::uint64_t rssBytes = 0;  // after its last request
 };
 
 struct PoolStatus {
@@ -26,11 +45,40 @@ struct PoolStatus {
     PoolState state = PoolState::Starting;
     // As bound: a tcp `listen` with port 0 shows the port the kernel chose.
     ListenAddress listen;
+    ProcessManager pm = ProcessManager::Static;
     int maxChildren = 0;
+    // When the pool was started (wall clock, for "start time" and "start
+    // since" on status pages).
+    std::chrono::system_clock::time_point startTime;
+
+    // Workers by the manager's state. readyWorkers counts Ready and
+    // Recycling ones (both serve).
     int startingWorkers = 0;
     int readyWorkers = 0;
+    int recyclingWorkers = 0;
     int stoppingWorkers = 0;
+    // By the scoreboard, among workers that serve (php-fpm's "idle
+    // processes", "active processes").
+    int idleWorkers = 0;
+    int busyWorkers = 0;
     std::vector<WorkerStatus> workers;  // by pid
+
+    // The accept queue as the last maintenance tick measured it (-1:
+    // unknown), the longest seen since start, and the kernel's bound on it
+    // (php-fpm's "listen queue", "max listen queue", "listen queue len").
+    int listenQueue = -1;
+    int maxListenQueue = 0;
+    int listenBacklog = 0;
+
+    // Counters since start.
+    std::uint64_t acceptedConnections = 0;  // requests finished, by live and reaped workers
+    std::uint64_t maxChildrenReached = 0;   // times demand met a full pool
+    std::uint64_t slowRequests = 0;         // requests past slowlog_timeout
+    std::map<std::string, std::uint64_t> recycles;  // by reason: "max_requests", "max_rss"
+    std::uint64_t restarts = 0;             // unexpected exits of ready workers
+    std::uint64_t timeoutKills = 0;         // workers stopped over request_timeout
+    std::uint64_t emergencyRestarts = 0;    // emergency_restart_threshold reached
+    int maxActiveProcesses = 0;             // most busy workers at once
 
     // Consecutive failed start rounds since a worker was last ready.
     int startFailures = 0;

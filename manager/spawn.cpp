@@ -42,8 +42,9 @@ constexpr int kSetupFailed = 127;  // as a shell reports a command it could not 
 {
     const int error = errno;
     const char* reason = ::strerrordesc_np(error);
-    const char* parts[] = {"pyfpm-worker setup: ", step, " ", subject, ": ", reason != nullptr ? reason : "error",
-                           "\n"};
+    const bool hasSubject = subject != nullptr && subject[0] != '\0';
+    const char* parts[] = {"pyfpm-worker setup: ", step, hasSubject ? " " : "", hasSubject ? subject : "", ": ",
+                           reason != nullptr ? reason : "error", "\n"};
     for (const char* part : parts) {
         ssize_t ignored = ::write(STDERR_FILENO, part, std::strlen(part));
         static_cast<void>(ignored);
@@ -57,8 +58,12 @@ constexpr int kSetupFailed = 127;  // as a shell reports a command it could not 
 // dup2 onto itself (a source that already is the target) would leave
 // FD_CLOEXEC set.
 struct ChildSetup : bp::extend::handler {
+    static constexpr std::size_t kMaxFds = 5;
+
     pid_t daemonPid = -1;
-    std::array<int, 4> sources{};  // index: descriptor number in the worker
+    std::array<int, kMaxFds> sources{};  // index: descriptor number in the worker
+    std::size_t fdCount = 0;             // 4, or 5 with a scoreboard
+    const Isolation* isolation = nullptr;
     const char* workingDir = nullptr;
     pid_t* forkedPid = nullptr;
 
@@ -79,41 +84,27 @@ struct ChildSetup : bp::extend::handler {
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
 
-        if (::setpgid(0, 0) != 0) {
-            failInChild("setpgid(2)", "0");
-        }
-
-        // The kernel sends SIGTERM when the thread that forked us exits;
-        // then the getppid() check covers a daemon that died before prctl.
-        if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
-            failInChild("prctl(2)", "PR_SET_PDEATHSIG");
-        }
-        if (::getppid() != daemonPid) {
-            ::_exit(kSetupFailed);
-        }
-
-        // Copy every source above the targets first, so that no dup2 below
-        // overwrites a source another target still needs.
-        std::array<int, 4> high{};
-        for (std::size_t i = 0; i < sources.size(); ++i) {
-            high[i] = ::fcntl(sources[i], F_DUPFD, static_cast<int>(sources.size()));
+        // Descriptors first, so that every later failure is reported on the
+        // worker's own stderr (the output pipe). Copy every source above the
+        // targets first, so that no dup2 below overwrites a source another
+        // target still needs.
+        std::array<int, kMaxFds> high{};
+        for (std::size_t i = 0; i < fdCount; ++i) {
+            high[i] = ::fcntl(sources[i], F_DUPFD, static_cast<int>(fdCount));
             if (high[i] < 0) {
                 failInChild("fcntl(2)", "F_DUPFD");
             }
         }
-        for (std::size_t i = 0; i < high.size(); ++i) {
+        for (std::size_t i = 0; i < fdCount; ++i) {
             if (::dup2(high[i], static_cast<int>(i)) < 0) {
                 failInChild("dup2(2)", "worker descriptor");
             }
         }
 
-        if (workingDir != nullptr && ::chdir(workingDir) != 0) {
-            failInChild("chdir(2)", workingDir);
-        }
-
         // Close-on-exec rather than closed: Boost.Process's own error pipe
-        // must survive a failed execve to report it.
-        const unsigned first = static_cast<unsigned>(sources.size());
+        // must survive a failed execve to report it. Before the limits: a
+        // small rlimit_files would cut the fallback loop short.
+        const unsigned first = static_cast<unsigned>(fdCount);
         if (::close_range(first, ~0U, CLOSE_RANGE_CLOEXEC) != 0) {
             rlimit limit{};
             const rlim_t last = ::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
@@ -122,6 +113,30 @@ struct ChildSetup : bp::extend::handler {
             for (rlim_t fd = first; fd < last; ++fd) {
                 ::fcntl(static_cast<int>(fd), F_SETFD, FD_CLOEXEC);
             }
+        }
+
+        if (::setpgid(0, 0) != 0) {
+            failInChild("setpgid(2)", "0");
+        }
+
+        if (const char* failed = applyIsolation(*isolation)) {
+            failInChild(failed, "");
+        }
+
+        // The kernel sends SIGTERM when the thread that forked us exits;
+        // then the getppid() check covers a daemon that died before prctl.
+        // After the uid switch: changing credentials clears the setting.
+        if (::prctl(PR_SET_PDEATHSIG, SIGTERM) != 0) {
+            failInChild("prctl(2)", "PR_SET_PDEATHSIG");
+        }
+        if (::getppid() != daemonPid) {
+            ::_exit(kSetupFailed);
+        }
+
+        // As the worker's user: a directory it may not enter fails here,
+        // not later in the application.
+        if (workingDir != nullptr && ::chdir(workingDir) != 0) {
+            failInChild("chdir(2)", workingDir);
         }
     }
 
@@ -161,6 +176,22 @@ std::vector<std::string> workerArguments(const PoolConfig& pool)
     }
     arguments.insert(arguments.end(),
                      {"--pool", pool.name, "--notify-fd", std::to_string(contract::kNotifyFd)});
+    if (pool.max_rss > 0) {
+        arguments.insert(arguments.end(), {"--max-rss", std::to_string(pool.max_rss)});
+    }
+    if (pool.slowlog_timeout.count() > 0 && !pool.slowlog.empty()) {
+        arguments.insert(arguments.end(), {"--slowlog", pool.slowlog.string()});
+    }
+    return arguments;
+}
+
+std::vector<std::string> workerSlotArguments(std::size_t slot, long requestLimit)
+{
+    std::vector<std::string> arguments{"--scoreboard-fd", std::to_string(contract::kScoreboardFd), "--slot",
+                                       std::to_string(slot)};
+    if (requestLimit > 0) {
+        arguments.insert(arguments.end(), {"--max-requests", std::to_string(requestLimit)});
+    }
     return arguments;
 }
 
@@ -212,8 +243,11 @@ SpawnedWorker spawnWorker(const SpawnRequest& request)
 
     ChildSetup setup;
     setup.daemonPid = ::getpid();
-    setup.sources = {request.listenFd, output.write.get(), output.write.get(), notify.write.get()};
-    static_assert(contract::kListenFd == 0 && contract::kNotifyFd == 3);
+    setup.sources = {request.listenFd, output.write.get(), output.write.get(), notify.write.get(),
+                     request.scoreboardFd};
+    setup.fdCount = request.scoreboardFd >= 0 ? 5 : 4;
+    static_assert(contract::kListenFd == 0 && contract::kNotifyFd == 3 && contract::kScoreboardFd == 4);
+    setup.isolation = &request.isolation;
     const std::string workingDir = request.workingDir.string();
     setup.workingDir = workingDir.empty() ? nullptr : workingDir.c_str();
     pid_t forkedPid = -1;

@@ -4,11 +4,13 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <filesystem>
 #include <map>
 #include <string>
 #include <vector>
 
+#include "manager/isolation.hpp"
 #include "manager/pool_config.hpp"
 #include "manager/unique_fd.hpp"
 
@@ -16,11 +18,18 @@ namespace pyfpm::manager {
 
 using Environment = std::map<std::string, std::string>;
 
-// The command line after argv[0], in pyfpm-worker's syntax:
+// The command line after argv[0] that every worker of `pool` shares, in
+// pyfpm-worker's syntax:
 //   --app APP [--python-path DIR]... [--virtualenv DIR] --pool NAME
-//   --notify-fd 3
-// One --python-path per entry, in order.
+//   --notify-fd 3 [--max-rss BYTES] [--slowlog FILE]
+// One --python-path per entry, in order; --max-rss when max_rss > 0,
+// --slowlog when slowlog_timeout > 0 and a slowlog file is set.
 std::vector<std::string> workerArguments(const PoolConfig& pool);
+
+// What differs per worker, appended to workerArguments():
+//   --scoreboard-fd 4 --slot SLOT [--max-requests LIMIT]
+// --max-requests when `requestLimit` > 0 (recycling.hpp requestLimitFor).
+std::vector<std::string> workerSlotArguments(std::size_t slot, long requestLimit);
 
 // The worker's environment. With clear_env (php-fpm's default): the pool's
 // `env` plus PATH (the daemon's, or /usr/local/bin:/usr/bin:/bin when it
@@ -37,6 +46,10 @@ struct SpawnRequest {
     Environment environment;          // exactly what the worker sees
     std::filesystem::path workingDir; // empty: the daemon's
     int listenFd = -1;                // the pool socket; any value, even 0
+    // The pool's scoreboard memfd, placed on kScoreboardFd; -1: the worker
+    // gets no descriptor 4.
+    int scoreboardFd = -1;
+    Isolation isolation;              // resolved names (isolation.hpp)
 };
 
 struct SpawnedWorker {
@@ -56,12 +69,14 @@ struct SpawnedWorker {
 
 // Forks and execs a worker on the calling thread, which must be the event
 // loop's (it is the parent PR_SET_PDEATHSIG watches). Between fork and exec
-// the child resets every signal disposition and unblocks all signals, moves
+// the child resets every signal disposition and unblocks all signals, puts
+// the descriptors in place (0 listen socket, 1 and 2 output pipe, 3 notify
+// pipe, 4 scoreboard) and marks every other descriptor close-on-exec, moves
 // into its own process group (so a terminal's SIGINT reaches the daemon
-// only, which then stops its workers in order), asks for SIGTERM when the
-// daemon dies and exits at once if the daemon already has, puts the
-// descriptors in place (0 listen socket, 1 and 2 output pipe, 3 notify
-// pipe), enters workingDir, and marks every other descriptor close-on-exec.
+// only, which then stops its workers in order), applies the isolation
+// (limits, umask, groups, gid, uid), asks for SIGTERM when the daemon dies
+// (after the uid switch, which clears that request) and exits at once if
+// the daemon already has, and enters workingDir as the worker's user.
 // When one of those steps fails the child writes "pyfpm-worker setup: ..."
 // to its stderr (the output pipe, once in place) and exits 127.
 //

@@ -12,28 +12,19 @@
 
 namespace pyfpm::manager {
 
-namespace {
-
-timeval toTimeval(std::chrono::milliseconds delay)
-{
-    timeval tv{};
-    tv.tv_sec = static_cast<time_t>(delay.count() / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((delay.count() % 1000) * 1000);
-    return tv;
-}
-
-}  // namespace
-
 Supervisor::Supervisor(event_base* base, std::filesystem::path workerBinary, SupervisorOptions options)
     : base_(base),
       workerBinary_(std::move(workerBinary)),
       options_(std::move(options)),
       reaper_(base, [this](pid_t pid, int status) { onExit(pid, status); }),
-      stopTimer_(evtimer_new(base, &Supervisor::onStopTimer, this), &event_free),
-      stoppedEvent_(event_new(base, -1, 0, &Supervisor::onStopped, this), &event_free)
+      stoppedEvent_(event_new(base, -1, 0, &Supervisor::onStopped, this), &event_free),
+      reloadCheck_(event_new(base, -1, 0, &Supervisor::onReloadCheck, this), &event_free),
+      reloadTimer_(evtimer_new(base, &Supervisor::onReloadTimeout, this), &event_free),
+      answerEvent_(event_new(base, -1, 0, &Supervisor::onAnswer, this), &event_free),
+      collectEvent_(event_new(base, -1, 0, &Supervisor::onCollect, this), &event_free)
 {
-    if (!stopTimer_ || !stoppedEvent_) {
-        throw std::runtime_error("libevent: cannot create the stop events");
+    if (!stoppedEvent_ || !reloadCheck_ || !reloadTimer_ || !answerEvent_ || !collectEvent_) {
+        throw std::runtime_error("libevent: cannot create the supervisor's events");
     }
 }
 
@@ -41,17 +32,39 @@ Supervisor::~Supervisor()
 {
     // A daemon leaving without stop() (an exception, a failed test) must
     // still not leave workers behind.
-    for (auto& pool : pools_) {
-        pool->beginStop();
-        const auto pids = pool->livePids();
-        if (pids.empty()) {
-            continue;
-        }
-        pool->signalWorkers(StopStep{SIGKILL, std::chrono::milliseconds(0), StopStep::Target::ProcessGroup});
-        for (const pid_t pid : pids) {
-            reaper_.reapBlocking(pid);
-        }
+    std::vector<pid_t> pids;
+    forEachPool([&](Pool& pool) {
+        const auto live = pool.livePids();
+        pids.insert(pids.end(), live.begin(), live.end());
+        pool.killAll();
+    });
+    for (const pid_t pid : pids) {
+        reaper_.reapBlocking(pid);
     }
+}
+
+PoolOptions Supervisor::poolOptions() const
+{
+    PoolOptions options;
+    options.maintenanceInterval = options_.maintenanceInterval;
+    options.killGrace = options_.killGrace;
+    options.emergencyRestartThreshold = options_.emergencyRestartThreshold;
+    options.emergencyRestartInterval = options_.emergencyRestartInterval;
+    return options;
+}
+
+std::unique_ptr<Pool> Supervisor::makePool(const PoolConfig& config, SharedListenSocket socket)
+{
+    auto pool = std::make_unique<Pool>(base_, config, std::move(socket), workerBinary_, options_.environment,
+                                       poolOptions());
+    // Readiness and failures of a reload's new pools are judged from the
+    // loop, outside the pool's own callbacks.
+    pool->setObserver([this] {
+        if (reload_) {
+            event_active(reloadCheck_.get(), EV_TIMEOUT, 0);
+        }
+    });
+    return pool;
 }
 
 void Supervisor::start(const std::vector<PoolConfig>& pools)
@@ -65,18 +78,20 @@ void Supervisor::start(const std::vector<PoolConfig>& pools)
             throw std::invalid_argument("pool " + pool.name + " is defined twice");
         }
     }
-    // Every socket before any worker: a daemon that cannot listen somewhere
-    // exits without having started anything.
-    std::vector<ListenSocket> sockets;
+    // Every socket and every pool before any worker: a daemon that cannot
+    // listen somewhere, or names a user that does not exist, exits without
+    // having started anything.
+    std::vector<SharedListenSocket> sockets;
     sockets.reserve(pools.size());
     for (const auto& pool : pools) {
-        sockets.push_back(ListenSocket::open(pool.listen, pool.listen_backlog, pool.listen_mode));
+        sockets.push_back(openPoolSocket(pool));
+    }
+    std::vector<std::unique_ptr<Pool>> created;
+    for (std::size_t i = 0; i < pools.size(); ++i) {
+        created.push_back(makePool(pools[i], std::move(sockets[i])));
     }
     started_ = true;
-    for (std::size_t i = 0; i < pools.size(); ++i) {
-        pools_.push_back(std::make_unique<Pool>(base_, pools[i], std::move(sockets[i]), workerBinary_,
-                                                options_.environment));
-    }
+    pools_ = std::move(created);
     for (auto& pool : pools_) {
         pool->start();
     }
@@ -104,6 +119,12 @@ Pool* Supervisor::findPool(const std::string& name) const
 PoolStatus Supervisor::status(const std::string& pool) const
 {
     const Pool* found = findPool(pool);
+    // A pool a reload removed is still there while it drains.
+    for (auto it = retiring_.rbegin(); found == nullptr && it != retiring_.rend(); ++it) {
+        if ((*it)->name() == pool) {
+            found = it->get();
+        }
+    }
     if (found == nullptr) {
         throw std::out_of_range("no pool named " + pool);
     }
@@ -118,28 +139,20 @@ bool Supervisor::poolAvailable(const std::string& pool) const
 
 void Supervisor::onExit(pid_t pid, int status)
 {
-    for (auto& pool : pools_) {
-        if (pool->owns(pid)) {
-            pool->onWorkerExit(pid, status);
-            if (stopRequested_ && !stopFinished_ && allReaped()) {
-                finishStop();
-            }
-            return;
+    Pool* owner = nullptr;
+    forEachPool([&](Pool& pool) {
+        if (owner == nullptr && pool.owns(pid)) {
+            owner = &pool;
         }
+    });
+    if (owner != nullptr) {
+        owner->onWorkerExit(pid, status);
+        return;
     }
     // Not a worker: nothing else in the daemon forks, so this is a child a
-    // library started. Reaped here all the same, or it would stay a zombie.
-    spdlog::debug("reaped process {} ({}), not a worker", pid, describeWaitStatus(status));
-}
-
-bool Supervisor::allReaped() const
-{
-    for (const auto& pool : pools_) {
-        if (pool->liveWorkers() > 0) {
-            return false;
-        }
-    }
-    return true;
+    // library started, or a worker a stop gave up on. Reaped here all the
+    // same, or it would stay a zombie.
+    spdlog::debug("reaped process {} ({}), not a current worker", pid, describeWaitStatus(status));
 }
 
 void Supervisor::stop(std::function<void()> done)
@@ -150,51 +163,36 @@ void Supervisor::stop(std::function<void()> done)
     }
     stopRequested_ = true;
     done_ = std::move(done);
-    for (auto& pool : pools_) {
-        pool->beginStop();
+    if (reload_) {
+        for (auto& candidate : reload_->candidates) {
+            reload_->errors.push_back("pool " + candidate->name() + ": stopped before its new workers were ready");
+            retiring_.push_back(std::move(candidate));
+        }
+        reload_->candidates.clear();
+        finishReload();
     }
-    runStopStep(0);
+    const std::vector<StopStep> ladder(options_.stopLadder.begin(), options_.stopLadder.end());
+    bool any = false;
+    forEachPool([&](Pool& pool) {
+        any = true;
+        pool.stop(ladder, [this] { onPoolStopped(); });
+    });
+    if (!any) {
+        onPoolStopped();
+    }
 }
 
-void Supervisor::runStopStep(std::size_t step)
-{
-    if (allReaped() || step >= options_.stopLadder.size()) {
-        finishStop();
-        return;
-    }
-    stopStep_ = step;
-    const StopStep& current = options_.stopLadder[step];
-    for (auto& pool : pools_) {
-        pool->signalWorkers(current);
-    }
-    const timeval tv = toTimeval(current.wait);
-    evtimer_add(stopTimer_.get(), &tv);
-}
-
-void Supervisor::onStopTimer(int, short, void* self)
-{
-    auto* supervisor = static_cast<Supervisor*>(self);
-    const std::size_t next = supervisor->stopStep_ + 1;
-    if (next < supervisor->options_.stopLadder.size()) {
-        supervisor->runStopStep(next);
-        return;
-    }
-    for (const auto& pool : supervisor->pools_) {
-        pool->logStragglers(supervisor->options_.stopLadder.back().wait);
-    }
-    supervisor->finishStop();
-}
-
-void Supervisor::finishStop()
+void Supervisor::onPoolStopped()
 {
     if (stopFinished_) {
         return;
     }
-    stopFinished_ = true;
-    evtimer_del(stopTimer_.get());
-    for (auto& pool : pools_) {
-        pool->closeSocket();
+    bool all = true;
+    forEachPool([&](Pool& pool) { all = all && pool.stopped(); });
+    if (!all) {
+        return;
     }
+    stopFinished_ = true;
     spdlog::info("all pools stopped");
     // From the loop, so `done` may destroy this Supervisor.
     event_active(stoppedEvent_.get(), EV_TIMEOUT, 0);

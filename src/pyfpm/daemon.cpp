@@ -5,13 +5,16 @@
 #include <spdlog/spdlog.h>
 
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "manager/listen_socket.hpp"
 #include "manager/supervisor.hpp"
+#include "src/pyfpm/config/loader.hpp"
 #include "src/pyfpm/http/pool_directory.hpp"
 #include "src/pyfpm/http/server.hpp"
+#include "src/pyfpm/logging.hpp"
 
 namespace pyfpm::daemon {
 
@@ -34,9 +37,14 @@ public:
         if (supervisor_.poolAvailable(pool)) return {};
         http::PoolAvailability answer;
         answer.available = false;
-        const manager::PoolStatus status = supervisor_.status(pool);
-        answer.reason = std::string(manager::toString(status.state));
-        if (!status.lastFailure.empty()) answer.reason += ": " + status.lastFailure;
+        try {
+            const manager::PoolStatus status = supervisor_.status(pool);
+            answer.reason = std::string(manager::toString(status.state));
+            if (!status.lastFailure.empty()) answer.reason += ": " + status.lastFailure;
+        } catch (const std::out_of_range&) {
+            // A route to a pool a reload removed, until the routes change.
+            answer.reason = "no such pool (removed by a reload)";
+        }
         return answer;
     }
 
@@ -49,8 +57,8 @@ private:
 // manager stops the workers; then the loop ends.
 class Runner {
 public:
-    Runner(const config::Config& config, const std::filesystem::path& workerBinary)
-        : config_(config), worker_binary_(workerBinary), stop_timer_(nullptr, &event_free) {}
+    Runner(config::Config config, const std::filesystem::path& workerBinary)
+        : config_(std::move(config)), worker_binary_(workerBinary), stop_timer_(nullptr, &event_free) {}
 
     ~Runner() {
         // The bridge first: it holds connections to pool sockets the
@@ -78,7 +86,10 @@ public:
         }
 
         try {
-            supervisor_ = std::make_unique<manager::Supervisor>(base_.get(), worker_binary_);
+            manager::SupervisorOptions options;
+            options.emergencyRestartThreshold = config_.emergency_restart_threshold;
+            options.emergencyRestartInterval = config_.emergency_restart_interval;
+            supervisor_ = std::make_unique<manager::Supervisor>(base_.get(), worker_binary_, options);
             supervisor_->start(config_.pools);
         } catch (const std::exception& e) {
             spdlog::critical("cannot start: {}", e.what());
@@ -120,12 +131,18 @@ private:
     void handleSignal(int sig) {
         switch (sig) {
         case SIGHUP:
-            spdlog::warn("SIGHUP: configuration reload is not implemented in this release; "
-                         "restart pyfpm to apply a changed file");
+            reload();
             return;
-        case SIGUSR1:
-            spdlog::info("SIGUSR1: logging goes to stderr only; nothing to reopen");
+        case SIGUSR1: {
+            std::string error;
+            if (!reopenLogs(config_.error_log, error)) {
+                spdlog::error("SIGUSR1: cannot reopen {}: {}; logging where it did", config_.error_log.string(),
+                              error);
+            } else {
+                spdlog::info("SIGUSR1: log reopened");
+            }
             return;
+        }
         default:
             break;
         }
@@ -150,13 +167,75 @@ private:
         });
     }
 
+    // SIGHUP: read the file again; apply it if it is valid, keep running as
+    // before if not. Pools are replaced by the manager without dropping
+    // requests (Supervisor::reload); the bridge takes the new routes once the
+    // pools they name serve.
+    void reload() {
+        if (stopping_) {
+            spdlog::info("SIGHUP: stopping; reload ignored");
+            return;
+        }
+        if (reloading_) {
+            reload_again_ = true;
+            spdlog::info("SIGHUP: a reload is under way; reloading again after it");
+            return;
+        }
+        auto loaded = config::load(config_.file);
+        if (!loaded.config) {
+            for (const auto& error : loaded.errors) spdlog::error("reload: {}", error.toString());
+            spdlog::error("reload: {} is invalid; keeping the running configuration", config_.file.string());
+            return;
+        }
+        if (loaded.config->http.has_value() != config_.http.has_value()) {
+            spdlog::error("reload: adding or removing the http section needs a restart; keeping the "
+                          "running configuration");
+            return;
+        }
+        spdlog::info("reload: {} is valid; applying it", config_.file.string());
+        reloading_ = true;
+        auto next = std::make_shared<config::Config>(std::move(*loaded.config));
+        supervisor_->reload(next->pools, [this, next](std::vector<std::string> errors) {
+            reloading_ = false;
+            for (const auto& error : errors) spdlog::error("reload: {}", error);
+            if (!errors.empty()) {
+                spdlog::error("reload: not every pool could be replaced; the HTTP routes stay as they were");
+            } else {
+                applyDaemonSettings(*next);
+            }
+            if (reload_again_) {
+                reload_again_ = false;
+                reload();
+            }
+        });
+    }
+
+    void applyDaemonSettings(const config::Config& next) {
+        if (server_) {
+            std::string error;
+            if (!server_->reconfigure(next, error)) {
+                spdlog::error("reload: HTTP routes unchanged: {}", error);
+            }
+        }
+        if (next.error_log != config_.error_log) {
+            std::string error;
+            if (!reopenLogs(next.error_log, error)) {
+                spdlog::error("reload: cannot open error_log {}: {}; logging where it did",
+                              next.error_log.string(), error);
+            }
+        }
+        // The supervisor and the bridge copied what they need; keep the rest.
+        config_ = next;
+        spdlog::info("reload: done");
+    }
+
     void stopWorkers() {
         if (workers_stopping_) return;
         workers_stopping_ = true;
         supervisor_->stop([this] { event_base_loopexit(base_.get(), nullptr); });
     }
 
-    const config::Config& config_;
+    config::Config config_;
     std::filesystem::path worker_binary_;
     BasePtr base_{event_base_new(), &event_base_free};
     std::unique_ptr<manager::Supervisor> supervisor_;
@@ -166,15 +245,17 @@ private:
     EventPtr stop_timer_;
     bool stopping_ = false;
     bool workers_stopping_ = false;
+    bool reloading_ = false;
+    bool reload_again_ = false;
 };
 
 }  // namespace
 
-ExitCode run(const config::Config& config, const std::filesystem::path& workerBinary) {
+ExitCode run(config::Config config, const std::filesystem::path& workerBinary) {
     // A client or worker that goes away while we write must not kill the
     // daemon; the write reports EPIPE instead.
     ::signal(SIGPIPE, SIG_IGN);
-    Runner runner(config, workerBinary);
+    Runner runner(std::move(config), workerBinary);
     return runner.run();
 }
 

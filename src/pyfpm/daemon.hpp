@@ -12,8 +12,9 @@ namespace pyfpm::daemon {
 
 // Runs `config` until SIGTERM or SIGINT, on the calling thread. Spawns the
 // workers of every pool, serves HTTP when the config has an http section,
-// and returns Ok after a graceful stop, or StartFailed (after logging why)
-// when a pool socket, an HTTP address or the worker binary cannot be had.
-ExitCode run(const config::Config& config, const std::filesystem::path& workerBinary);
+// reloads config.file on SIGHUP and reopens the log on SIGUSR1, and returns
+// Ok after a graceful stop, or StartFailed (after logging why) when a pool
+// socket or an HTTP address cannot be had. Logging must be set up.
+ExitCode run(config::Config config, const std::filesystem::path& workerBinary);
 
 }  // namespace pyfpm::daemon

@@ -1,11 +1,26 @@
-// The daemon's log: spdlog's default logger, writing to standard error, one
-// line per event: "2026-11-20 10:00:00.123 [warning] [pool web] ...".
+// The daemon's log: spdlog's default logger, one line per event:
+// "2026-11-20 10:00:00.123 [warning] [pool web] ...". To standard error, or
+// to php-fpm's `error_log` file, which SIGUSR1 reopens (logrotate's
+// copy-less rotation: rename, then signal).
+//
+// Called on the daemon's loop thread only.
 #pragma once
+
+#include <filesystem>
+#include <string>
 
 namespace pyfpm::daemon {
 
-// Replaces spdlog's default logger (which writes to stdout) with one on
-// stderr; colours only when stderr is a terminal. Call once, before logging.
-void setupLogging();
+// Installs the default logger: on stderr when `errorLog` is empty (colours
+// only on a terminal), else appending to that file. Returns false with
+// `error` (the file and strerror) when the file cannot be opened; the
+// previous logger then stays.
+bool setupLogging(const std::filesystem::path& errorLog, std::string& error);
+
+// Opens the log file again under its name (after a rotation) or switches to
+// `errorLog` (after a reload changed it). Same result as setupLogging.
+inline bool reopenLogs(const std::filesystem::path& errorLog, std::string& error) {
+    return setupLogging(errorLog, error);
+}
 
 }  // namespace pyfpm::daemon

@@ -18,11 +18,16 @@ int main(int argc, char** argv) {
 
     if (options.test) return pyfpm::config::checkConfig(options.config, std::cout);
 
-    pyfpm::daemon::setupLogging();
     auto loaded = pyfpm::config::load(options.config);
     if (!loaded.config) {
         for (const auto& error : loaded.errors) std::cerr << error.toString() << '\n';
         return static_cast<int>(ExitCode::InvalidConfig);
+    }
+    std::string error;
+    if (!pyfpm::daemon::setupLogging(loaded.config->error_log, error)) {
+        std::cerr << "pyfpm: cannot open error_log " << loaded.config->error_log.string() << ": "
+                  << error << '\n';
+        return static_cast<int>(ExitCode::StartFailed);
     }
 
     std::filesystem::path worker;
@@ -32,5 +37,5 @@ int main(int argc, char** argv) {
         spdlog::critical("cannot start: {}", e.what());
         return static_cast<int>(ExitCode::StartFailed);
     }
-    return static_cast<int>(pyfpm::daemon::run(*loaded.config, worker));
+    return static_cast<int>(pyfpm::daemon::run(std::move(*loaded.config), worker));
 }

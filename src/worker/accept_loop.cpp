@@ -81,6 +81,28 @@ Wake waitReadable(int fd, int timeoutMs, short* revents = nullptr)
     }
 }
 
+// How long an accepted connection may stay silent once a stop was asked
+// for; libfcgi's own first-byte wait on unix sockets is 2 s as well.
+constexpr int kFirstByteGraceMs = 2000;
+
+// True when the accepted `connection` has bytes to read; false when a stop
+// came and the client stayed silent through kFirstByteGraceMs, or poll(2)
+// failed.
+bool awaitFirstByte(int connection)
+{
+    const Wake first = waitReadable(connection, -1);
+    if (first != Wake::Stop) {
+        return first == Wake::Readable;
+    }
+    pollfd fd{connection, POLLIN, 0};
+    for (;;) {
+        const int ready = ::poll(&fd, 1, kFirstByteGraceMs);
+        if (ready >= 0 || errno != EINTR) {
+            return ready > 0;
+        }
+    }
+}
+
 // libfcgi keeps FCGI_STDIN unread bytes in the connection; on a kept
 // connection (FCGI_KEEP_CONN) they would be parsed as the next request's
 // records, so read them all before FCGX_Finish_r.
@@ -149,7 +171,8 @@ int adoptListenSocket(int fd)
     return moved;
 }
 
-WorkerExit runAcceptLoop(int listenFd, const std::string& pool, const ServeRequest& serve)
+WorkerExit runAcceptLoop(int listenFd, const std::string& pool, const ServeRequest& serve,
+                         WorkerStatus& status)
 {
     const auto pid = ::getpid();
 
@@ -177,13 +200,13 @@ WorkerExit runAcceptLoop(int listenFd, const std::string& pool, const ServeReque
         return WorkerExit::Internal;
     }
 
-    std::uint64_t served = 0;
     WorkerExit exit = WorkerExit::Clean;
     const char* why = "stop signal";
     while (!stopRequested()) {
         // With FCGI_KEEP_CONN the web server sends the next request on the
         // same connection, and libfcgi serves one connection at a time.
         const bool kept = request.ipcFd >= 0;
+        status.waiting();
         short events = 0;
         const Wake wake = waitReadable(kept ? request.ipcFd : listenFd, -1, &events);
         if (wake == Wake::Failed) {
@@ -237,9 +260,11 @@ WorkerExit runAcceptLoop(int listenFd, const std::string& pool, const ServeReque
             request.keepConnection = 1;
             // libfcgi's read of FCGI_BEGIN_REQUEST blocks where no stop
             // signal reaches it; a client that connects and stays silent
-            // must not keep a stopping worker alive.
-            const Wake first = waitReadable(connection, -1);
-            if (first != Wake::Readable) {
+            // must not keep a stopping worker alive. But a connection this
+            // worker accepted is a request the client has sent or is
+            // sending: a stop arriving now (a recycle, a reload) must not
+            // drop it, so the first byte gets a bounded grace.
+            if (!awaitFirstByte(connection)) {
                 break;
             }
         }
@@ -265,11 +290,13 @@ WorkerExit runAcceptLoop(int listenFd, const std::string& pool, const ServeReque
             // request), without close-on-exec.
             ::fcntl(request.ipcFd, F_SETFD, FD_CLOEXEC);
         }
+        status.requestStarted(request);
         serve(request);
         drainStdin(request.in);
         FCGX_Finish_r(&request);
-        ++served;
+        status.requestFinished();
     }
+    status.stopping();
     if (request.ipcFd >= 0) {
         // An idle kept connection, or one that never sent a request: nothing
         // is unread, so skip libfcgi's close, which waits up to 2 s for the
@@ -278,7 +305,7 @@ WorkerExit runAcceptLoop(int listenFd, const std::string& pool, const ServeReque
         request.ipcFd = -1;
     }
     FCGX_Free(&request, 1);
-    spdlog::info("[pool {}] worker {}: exiting after {} requests ({})", pool, pid, served, why);
+    spdlog::info("[pool {}] worker {}: exiting after {} requests ({})", pool, pid, status.requests(), why);
     return exit;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "manager/worker_contract.hpp"
+#include "src/worker/worker_status.hpp"
 
 namespace pyfpm::worker {
 
@@ -33,9 +34,14 @@ using ServeRequest = std::function<void(FCGX_Request& request)>;
 // until a stop signal (stop_signal.hpp) or until the socket is shut down.
 // A stop lets the request in progress finish. Requires FCGX_Init and
 // installStopHandlers first. Runs on the main thread; `serve` is called on
-// it too. Returns WorkerExit::Clean, or WorkerExit::Internal when
-// poll(2) fails. Every failure is logged with `pool` and the pid.
+// it too. `status` hears each step (waiting, request started and finished,
+// stopping): Idle, Busy, Idle... then Draining in the scoreboard. A stop
+// signal that arrives during a request shows as Draining once that request
+// is finished (a signal handler must not write the slot: it could land in
+// the middle of the main thread's own write). Returns WorkerExit::Clean,
+// or WorkerExit::Internal when poll(2) fails. Every failure is logged with
+// `pool` and the pid.
 manager::contract::WorkerExit runAcceptLoop(int listenFd, const std::string& pool,
-                                            const ServeRequest& serve);
+                                            const ServeRequest& serve, WorkerStatus& status);
 
 }  // namespace pyfpm::worker

@@ -1,6 +1,6 @@
-// pyfpm-worker: wiring only. See accept_loop.hpp, python_host.hpp and
-// wsgi_app.hpp for what each part does, manager/worker_contract.hpp for the
-// descriptors and exit codes.
+// pyfpm-worker: wiring only. See accept_loop.hpp, python_host.hpp,
+// wsgi_app.hpp, worker_status.hpp and slowlog.hpp for what each part does,
+// manager/worker_contract.hpp for the descriptors and exit codes.
 #include "src/worker/py_ref.hpp"
 
 #include <fcntl.h>
@@ -19,11 +19,15 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "manager/scoreboard.hpp"
 #include "manager/worker_contract.hpp"
 #include "src/worker/accept_loop.hpp"
+#include "src/worker/notify_pipe.hpp"
 #include "src/worker/options.hpp"
 #include "src/worker/python_host.hpp"
+#include "src/worker/slowlog.hpp"
 #include "src/worker/stop_signal.hpp"
+#include "src/worker/worker_status.hpp"
 #include "src/worker/wsgi_app.hpp"
 
 namespace {
@@ -55,21 +59,19 @@ bool adoptNotifyFd(int fd)
     return flags >= 0 && ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC) == 0;
 }
 
-void notifyReady(int fd, const std::string& pool)
+// A slowlog that cannot be opened costs the stacks, not the service: the
+// worker serves on and says so.
+int openSlowlogOrWarn(const WorkerOptions& options)
 {
-    std::string_view message = contract::kReadyMessage;
-    while (!message.empty()) {
-        const ssize_t written = ::write(fd, message.data(), message.size());
-        if (written < 0 && errno == EINTR) {
-            continue;
-        }
-        if (written <= 0) {
-            spdlog::warn("[pool {}] worker {}: write(2) to notify fd {}: {}; serving anyway", pool,
-                         ::getpid(), fd, std::strerror(errno));
-            return;
-        }
-        message.remove_prefix(static_cast<std::size_t>(written));
+    if (options.slowlog.empty()) {
+        return -1;
     }
+    const int fd = openSlowlog(options.slowlog);
+    if (fd < 0) {
+        spdlog::warn("[pool {}] worker {}: open(2) {}: {}; serving without a slowlog", options.pool,
+                     ::getpid(), options.slowlog, std::strerror(errno));
+    }
+    return fd;
 }
 
 }  // namespace
@@ -99,8 +101,27 @@ int main(int argc, char** argv)
         return code(WorkerExit::Usage);
     }
 
+    std::optional<pyfpm::manager::SlotWriter> slot;
+    if (options.scoreboardFd) {
+        try {
+            slot.emplace(*options.scoreboardFd, *options.slot);
+        } catch (const std::exception& e) {
+            fmt::print(stderr, "pyfpm-worker: --scoreboard-fd {} --slot {}: {}\n", *options.scoreboardFd,
+                       *options.slot, e.what());
+            return code(WorkerExit::Usage);
+        }
+        // The mapping outlives the descriptor, and the application's
+        // subprocesses must not inherit the table.
+        ::close(*options.scoreboardFd);
+        slot->started(::getpid());
+    }
+    const NotifyPipe notify(options.notifyFd, options.pool);
+    WorkerStatus status(slot ? &*slot : nullptr, notify, {options.maxRequests, options.maxRssBytes},
+                        options.pool);
+
     int listenFd = -1;
     std::optional<PythonHost> host;
+    std::optional<SlowlogHandler> slowlog;
     try {
         listenFd = adoptListenSocket(contract::kListenFd);
         if (FCGX_Init() != 0) {
@@ -109,6 +130,7 @@ int main(int argc, char** argv)
         }
         installStopHandlers();
         host.emplace(options, argv[0]);
+        slowlog.emplace(openSlowlogOrWarn(options));
     } catch (const std::exception& e) {
         fmt::print(stderr, "pyfpm-worker: {}\n", e.what());
         return code(WorkerExit::Internal);
@@ -128,23 +150,23 @@ int main(int argc, char** argv)
         WsgiApplication application(std::move(std::get<PyRef>(imported)), options.pool);
         if (stopRequested()) {
             spdlog::info("[pool {}] worker {}: stop signal while loading; exiting", options.pool, ::getpid());
+            status.stopping();
         } else {
-            if (options.notifyFd) {
-                notifyReady(*options.notifyFd, options.pool);
-            }
+            notify.send(contract::kReadyMessage);
             spdlog::info("[pool {}] worker {}: {} loaded; accepting", options.pool, ::getpid(), options.app);
             PyThreadState* state = PyEval_SaveThread();
             exit = runAcceptLoop(listenFd, options.pool, [&](FCGX_Request& request) {
                 PyEval_RestoreThread(state);
                 application.serve(request);
                 state = PyEval_SaveThread();
-            });
+            }, status);
             PyEval_RestoreThread(state);
         }
     } catch (const std::exception& e) {
         fmt::print(stderr, "pyfpm-worker: {}\n", e.what());
         exit = WorkerExit::Internal;
     }
+    slowlog.reset();
     host.reset();
     return code(exit);
 }

@@ -68,8 +68,34 @@ std::variant<WorkerOptions, int> parseOptions(int argc, char** argv)
     cli.add_option("--pool", options.pool, "pool name for log lines")->envname("PYFPM_POOL");
     int notifyFd = -1;
     auto* notify = cli.add_option("--notify-fd", notifyFd,
-                                  "descriptor to write \"ready\\n\" to before the first accept")
+                                  "descriptor to write \"ready\\n\" to before the first accept, "
+                                  "and \"recycle REASON VALUE\\n\" once a limit is reached")
                        ->check(CLI::NonNegativeNumber);
+    int scoreboardFd = -1;
+    auto* scoreboard = cli.add_option("--scoreboard-fd", scoreboardFd,
+                                      "descriptor of the pool's scoreboard memfd (the daemon passes 4); "
+                                      "the worker keeps its state, current request and RSS in it")
+                           ->check(CLI::NonNegativeNumber)
+                           ->type_name("N");
+    std::size_t slot = 0;
+    auto* slotOption = cli.add_option("--slot", slot, "this worker's slot in the scoreboard")
+                           ->check(CLI::NonNegativeNumber)
+                           ->type_name("I");
+    scoreboard->needs(slotOption);
+    slotOption->needs(scoreboard);
+    cli.add_option("--max-requests", options.maxRequests,
+                   "after N requests, ask the manager once (on --notify-fd) to recycle this worker; "
+                   "0 = never")
+        ->check(CLI::NonNegativeNumber)
+        ->type_name("N");
+    cli.add_option("--max-rss", options.maxRssBytes,
+                   "when the resident set exceeds BYTES after a request, ask the manager once to "
+                   "recycle this worker; 0 = never")
+        ->check(CLI::NonNegativeNumber)
+        ->type_name("BYTES");
+    cli.add_option("--slowlog", options.slowlog,
+                   "file (appended to) that receives the Python stack of the main thread on SIGUSR2")
+        ->type_name("FILE");
 
     try {
         cli.parse(argc, argv);
@@ -91,6 +117,10 @@ std::variant<WorkerOptions, int> parseOptions(int argc, char** argv)
     }
     if (notify->count() > 0) {
         options.notifyFd = notifyFd;
+    }
+    if (scoreboard->count() > 0) {
+        options.scoreboardFd = scoreboardFd;
+        options.slot = slot;
     }
     return options;
 }

@@ -1,6 +1,8 @@
 // pyfpm-worker's command line. Documented for users in pyfpm(8), "WORKER".
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <variant>
@@ -14,6 +16,13 @@ struct WorkerOptions {
     std::string virtualenv;                // empty = none
     std::string pool = "default";          // only names the worker in log lines
     std::optional<int> notifyFd;           // manager/worker_contract.hpp kNotifyFd
+    // Both or neither (manager/worker_contract.hpp kScoreboardFd): the
+    // scoreboard memfd and this worker's slot in it.
+    std::optional<int> scoreboardFd;
+    std::optional<std::size_t> slot;
+    std::uint64_t maxRequests = 0;  // ask to be recycled after this many requests; 0 = never
+    std::uint64_t maxRssBytes = 0;  // ask to be recycled when RSS exceeds this after a request; 0 = never
+    std::string slowlog;            // file the Python stack goes to on SIGUSR2; empty = none
 };
 
 // The application spec split at its colon: "pkg.mod:obj.attr" gives
@@ -33,6 +42,8 @@ std::optional<AppSpec> parseAppSpec(const std::string& spec);
 //
 //   pyfpm-worker --app MODULE:CALLABLE [--python-path DIR]...
 //                [--virtualenv DIR] [--pool NAME] [--notify-fd N]
+//                [--scoreboard-fd N --slot I] [--max-requests N]
+//                [--max-rss BYTES] [--slowlog FILE]
 //
 // --virtualenv and --pool may also come from PYFPM_VIRTUALENV and
 // PYFPM_POOL; extra module paths may also come from PYTHONPATH, which the

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "src/pyfpm/config/loader.hpp"
+#include "test/config/config_folder.hpp"
 #include "test/support/process.hpp"
 
 namespace pyfpm::config {
@@ -18,33 +19,8 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using manager::ListenAddress;
 using manager::ProcessManager;
-
-// A config folder in a temp dir; errors are rendered with the file's bare
-// name so expectations read like the terminal ("pyfpm.yaml:3:5: ...").
-class ConfigFolder {
-public:
-    fs::path file() const { return dir_ / "pyfpm.yaml"; }
-    fs::path dir() const { return dir_.path(); }
-
-    void mkdir(const std::string& name) const { fs::create_directories(dir_ / name); }
-
-    LoadResult load(const std::string& yaml) const {
-        test::writeFile(file(), yaml);
-        return config::load(file());
-    }
-
-    std::vector<std::string> errors(const std::string& yaml) const {
-        std::vector<std::string> lines;
-        for (auto error : load(yaml).errors) {
-            error.file = error.file.filename();
-            lines.push_back(error.toString());
-        }
-        return lines;
-    }
-
-private:
-    test::TempDir dir_;
-};
+using testing_support::ConfigFolder;
+using testing_support::ErrorCase;
 
 // The smallest valid file: one pool, no HTTP.
 constexpr const char* kMinimal = R"(pools:
@@ -220,27 +196,13 @@ pools:
               std::vector<fs::path>{folder.dir() / "examples"});
 }
 
-struct ErrorCase {
-    const char* name;
-    std::string yaml;
-    // "DIR" stands for the config file's folder.
-    std::vector<std::string> expected;
-};
-
-void PrintTo(const ErrorCase& c, std::ostream* out) { *out << c.name; }
-
 class ConfigErrorTest : public testing::TestWithParam<ErrorCase> {};
 
 TEST_P(ConfigErrorTest, reports_exactly) {
     ConfigFolder folder;
     folder.mkdir("static");
     test::writeFile(folder.dir() / "afile", "");
-    auto expected = GetParam().expected;
-    for (auto& line : expected) {
-        for (auto dir = line.find("DIR"); dir != std::string::npos; dir = line.find("DIR"))
-            line.replace(dir, 3, folder.dir().string());
-    }
-    EXPECT_EQ(folder.errors(GetParam().yaml), expected);
+    EXPECT_EQ(folder.errors(GetParam().yaml), folder.expand(GetParam().expected));
 }
 
 INSTANTIATE_TEST_SUITE_P(Syntax, ConfigErrorTest, testing::Values(
@@ -255,7 +217,8 @@ INSTANTIATE_TEST_SUITE_P(Syntax, ConfigErrorTest, testing::Values(
     ErrorCase{"two_documents", "pools: {}\n---\npools: {}\n", {
         "pyfpm.yaml:3:1: expected one YAML document, found 2"}},
     ErrorCase{"root_is_a_list", "- pools\n", {
-        "pyfpm.yaml:1:1: expected a mapping with keys stop_timeout, http, pools, got a list"}}),
+        "pyfpm.yaml:1:1: expected a mapping with keys stop_timeout, emergency_restart_threshold, "
+        "emergency_restart_interval, error_log, http, pools, got a list"}}),
     [](const auto& info) { return std::string{info.param.name}; });
 
 INSTANTIATE_TEST_SUITE_P(Keys, ConfigErrorTest, testing::Values(
@@ -265,8 +228,9 @@ INSTANTIATE_TEST_SUITE_P(Keys, ConfigErrorTest, testing::Values(
     ErrorCase{"php_fpm_spelling_is_suggested",
               "pools:\n  web:\n    app: app:app\n    listen: web.sock\n    pm.max_children: 4\n", {
         "pyfpm.yaml:5:5: pools.web.pm.max_children: unknown key; did you mean max_children?"}},
-    ErrorCase{"unknown_key_without_suggestion", "user: www-data\npools: {}\n", {
-        "pyfpm.yaml:1:1: user: unknown key; expected one of stop_timeout, http, pools",
+    ErrorCase{"unknown_key_without_suggestion", "daemonize: true\npools: {}\n", {
+        "pyfpm.yaml:1:1: daemonize: unknown key; expected one of stop_timeout, "
+        "emergency_restart_threshold, emergency_restart_interval, error_log, http, pools",
         "pyfpm.yaml:2:1: pools: expected at least one pool"}},
     ErrorCase{"missing_required_keys", "pools:\n  web:\n    pm: static\n", {
         "pyfpm.yaml:2:3: pools.web.app: required key is missing",
@@ -295,10 +259,6 @@ const std::string kPool = "pools:\n  web:\n    app: app:app\n    listen: web.soc
 INSTANTIATE_TEST_SUITE_P(Values, ConfigErrorTest, testing::Values(
     ErrorCase{"pm_misspelt", kPool + "    pm: statc\n", {
         "pyfpm.yaml:5:5: pools.web.pm: expected one of static, dynamic, ondemand, got \"statc\""}},
-    ErrorCase{"pm_dynamic_not_implemented", kPool + "    pm: dynamic\n", {
-        "pyfpm.yaml:5:5: pools.web.pm: \"dynamic\" is not implemented in this release; use static"}},
-    ErrorCase{"pm_ondemand_not_implemented", kPool + "    pm: ondemand\n", {
-        "pyfpm.yaml:5:5: pools.web.pm: \"ondemand\" is not implemented in this release; use static"}},
     ErrorCase{"max_children_zero", kPool + "    max_children: 0\n", {
         "pyfpm.yaml:5:5: pools.web.max_children: expected an integer from 1 to 10000, got \"0\""}},
     ErrorCase{"max_children_word", kPool + "    max_children: two\n", {
@@ -323,8 +283,11 @@ INSTANTIATE_TEST_SUITE_P(Values, ConfigErrorTest, testing::Values(
         "pyfpm.yaml:1:1: pools: expected a mapping of pool names to pools, got a list"}},
     ErrorCase{"pool_not_a_mapping", "pools:\n  web: app:app\n", {
         "pyfpm.yaml:2:3: pools.web: expected a mapping with keys app, python_path, virtualenv, "
-        "listen, listen_backlog, listen_mode, pm, max_children, env, clear_env, working_dir, "
-        "request_timeout, got \"app:app\""}},
+        "listen, listen_backlog, listen_mode, listen_owner, listen_group, pm, max_children, "
+        "start_servers, min_spare_servers, max_spare_servers, max_spawn_rate, "
+        "process_idle_timeout, max_requests, max_requests_jitter, max_rss, env, clear_env, "
+        "working_dir, request_timeout, slowlog_timeout, slowlog, user, group, rlimit_files, "
+        "rlimit_core, umask, got \"app:app\""}},
     ErrorCase{"listen_bare_port", "pools:\n  web:\n    app: app:app\n    listen: 9000\n", {
         "pyfpm.yaml:4:5: pools.web.listen: expected a unix socket path or host:port, got \"9000\""}},
     ErrorCase{"listen_ipv6_without_brackets", "pools:\n  web:\n    app: app:app\n    listen: ::1:9000\n", {
@@ -425,13 +388,14 @@ pools:
     listen: web.sock
     max_chidren: 2
     pm: dynamic
+    start_servers: 9
 )");
     EXPECT_EQ(errors, (std::vector<std::string>{
         "pyfpm.yaml:1:1: stop_timeout: expected a duration such as 250ms, 30s, 5m or 1h, got \"soon\"",
         "pyfpm.yaml:5:19: http.routes[0].pool: no pool named \"wbe\"; pools are: web",
         "pyfpm.yaml:8:5: pools.web.app: expected a WSGI application as module:callable, such as app:application, got \"app\"",
         "pyfpm.yaml:10:5: pools.web.max_chidren: unknown key; did you mean max_children?",
-        "pyfpm.yaml:11:5: pools.web.pm: \"dynamic\" is not implemented in this release; use static",
+        "pyfpm.yaml:12:5: pools.web: start_servers (9) > max_children (5, the default)",
     }));
 }
 

@@ -87,29 +87,12 @@ TEST(Cli, SocketOwnedByAnotherLiveProcessExitsThree) {
 TEST(Cli, HttpAddressInUseExitsThreeAndLeavesNoWorker) {
     TempDir dir;
     // Take a port by listening on it ourselves.
-    Daemon holder(R"(
-http:
-  listen: 127.0.0.1:{{port}}
-  routes: [{prefix: /, root: .}]
-pools:
-  web:
-    app: bridge_app:app
-    python_path: ["{{source}}/test/daemon/apps"]
-    listen: web.sock
-    max_children: 1
-)");
+    Daemon holder(webPoolConfig("    max_children: 1\n"));
     holder.start();
-    writeFile(dir / "pyfpm.yaml", holder.expand(R"(
-http:
-  listen: 127.0.0.1:{{port}}
-  routes: [{prefix: /, pool: web}]
-pools:
-  web:
-    app: bridge_app:app
-    python_path: ["{{source}}/test/daemon/apps"]
-    listen: other.sock
-    max_children: 1
-)"));
+    // The same port, another pool socket.
+    std::string taken = holder.expand(webPoolConfig("    max_children: 1\n"));
+    taken.replace(taken.find("web.sock"), 8, "other.sock");
+    writeFile(dir / "pyfpm.yaml", taken);
     const PyfpmRun run = runPyfpm({"-c", (dir / "pyfpm.yaml").string()}, dir);
     EXPECT_EQ(run.exitCode, 3) << run.output;
     EXPECT_NE(run.output.find("Address already in use"), std::string::npos) << run.output;

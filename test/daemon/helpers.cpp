@@ -7,6 +7,21 @@
 
 namespace pyfpm::test {
 
+std::string webPoolConfig(const std::string& poolKeys, bool withHttp) {
+    const std::string http = R"(
+http:
+  listen: 127.0.0.1:{{port}}
+  routes: [{prefix: /, pool: web}]
+)";
+    return (withHttp ? http : std::string()) + R"(
+pools:
+  web:
+    app: bridge_app:app
+    python_path: ["{{source}}/test/daemon/apps"]
+    listen: web.sock
+)" + poolKeys;
+}
+
 std::string rawHttp(int port, const std::string& request, std::chrono::milliseconds timeout) {
     Fd fd = connectTcp("127.0.0.1", port);
     if (!fd) return {};

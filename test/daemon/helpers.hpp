@@ -31,6 +31,11 @@ pools:
     request_timeout: 20s
 )";
 
+// A config with one pool `web` running test/daemon/apps/bridge_app.py on
+// web.sock, routed from / when `withHttp`, plus `poolKeys` (lines indented
+// four spaces: pm, max_children, env, ...).
+std::string webPoolConfig(const std::string& poolKeys, bool withHttp = true);
+
 // Sends `request` verbatim over a fresh connection to 127.0.0.1:port and
 // returns everything the server sent until it closed (bounded by `timeout`).
 // For requests a well-behaved client library refuses to send (dot segments,

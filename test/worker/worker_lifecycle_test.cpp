@@ -6,10 +6,14 @@
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <future>
 #include <string>
+#include <thread>
 
+#include "fcgi/client.hpp"
+#include "manager/listen_queue.hpp"
 #include "manager/worker_contract.hpp"
 #include "test/support/fcgi_client.hpp"
 #include "test/support/process.hpp"
@@ -177,6 +181,43 @@ TEST(WorkerStop, sigterm_right_after_ready_exits_0)
     worker.process().signal(SIGTERM);
     const int status = waitStatus(worker.process(), 5s);
     EXPECT_TRUE(exitedWith(status, WorkerExit::Clean)) << describeStatus(status);
+}
+
+TEST(WorkerStop, sigterm_between_accept_and_the_first_byte_still_serves_that_request)
+{
+    // A recycle or reload stops a worker at any moment; a connection it has
+    // already taken from the queue must get its answer.
+    WorkerProcess worker = probeWorker();
+    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
+    Fd connection = connectUnix(worker.socket());
+    ASSERT_TRUE(connection);
+    ASSERT_TRUE(waitUntil([&] {
+        const auto queue = pyfpm::manager::measureListenQueue(worker.listenFd());
+        return queue && queue->length == 0;
+    })) << "the worker did not accept";
+    worker.process().signal(SIGTERM);
+    // No signal says the worker has seen the stop; give it the time to, so
+    // the request arrives after it (the case that used to drop it).
+    std::this_thread::sleep_for(200ms);
+
+    fcgi::ClientRequest request(1);
+    fcgi::ParamsBuilder params;
+    for (const auto& [name, value] : cgiParams("GET", "/scheme")) params.add(name, value);
+    std::string out;
+    request.appendBegin(out);
+    request.appendParams(out, params);
+    request.appendStdinEnd(out);
+    ASSERT_EQ(::send(connection.get(), out.data(), out.size(), MSG_NOSIGNAL), static_cast<ssize_t>(out.size()))
+        << "the worker closed the connection it had accepted";
+    std::string response;
+    char buf[4096];
+    for (ssize_t n; (n = ::read(connection.get(), buf, sizeof buf)) > 0;) response.append(buf, static_cast<std::size_t>(n));
+    request.feed(response);
+    EXPECT_EQ(request.next().type, fcgi::ClientEvent::Type::Head) << response.size() << " bytes";
+    EXPECT_EQ(request.head().status, 200);
+
+    const int status = waitStatus(worker.process(), 5s);
+    EXPECT_TRUE(exitedWith(status, WorkerExit::Clean)) << describeStatus(status) << worker.stderrLog();
 }
 
 TEST(WorkerStop, sigterm_during_a_slow_request_finishes_it_then_exits_0)

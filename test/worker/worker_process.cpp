@@ -48,39 +48,68 @@ WorkerProcess::WorkerProcess(Options options)
     child.env["PYFPM_TEST_DIR"] = dir().string();
     child.env["PYTHONDONTWRITEBYTECODE"] = "1";  // keep the source tree clean
     child.fds = {{contract::kListenFd, listen_.get()}, {contract::kNotifyFd, notifyWrite.get()}};
+    child.fds.insert(child.fds.end(), options.fds.begin(), options.fds.end());
     child.stdoutFile = dir() / "stdout.log";
     child.stderrFile = dir() / "stderr.log";
     child_ = Child(child);
 }
 
+void WorkerProcess::readNotify(std::chrono::milliseconds timeout)
+{
+    pollfd pfd{notifyRead_.get(), POLLIN, 0};
+    if (::poll(&pfd, 1, static_cast<int>(timeout.count())) <= 0) {
+        return;  // timeout, or EINTR: the caller's loop decides
+    }
+    char buffer[256];
+    const ssize_t n = ::read(notifyRead_.get(), buffer, sizeof buffer);
+    if (n == 0) {
+        notifyClosed_ = true;  // every writer is gone: the worker exited
+    } else if (n > 0) {
+        notified_.append(buffer, static_cast<std::size_t>(n));
+    }
+}
+
+bool WorkerProcess::waitNotify(const std::string& text, std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (notified_.find(text) == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || notifyClosed_) {
+            return false;
+        }
+        readNotify(left);
+    }
+    return true;
+}
+
 bool WorkerProcess::waitReady(std::chrono::milliseconds timeout)
 {
     const std::string expected = contract::kReadyMessage;
-    std::string got;
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (got.size() < expected.size()) {
+    while (notified_.size() < expected.size()) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0 || notifyClosed_) {
+            return false;
+        }
+        readNotify(left);
+    }
+    return notified_.rfind(expected, 0) == 0;
+}
+
+std::string WorkerProcess::notifyUntilClosed(std::chrono::milliseconds timeout)
+{
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!notifyClosed_) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0) {
-            return false;
+            break;
         }
-        pollfd pfd{notifyRead_.get(), POLLIN, 0};
-        if (::poll(&pfd, 1, static_cast<int>(left.count())) < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            return false;
-        }
-        char buffer[16];
-        const ssize_t n = ::read(notifyRead_.get(), buffer, sizeof buffer);
-        if (n == 0) {
-            return false;  // every writer is gone: the worker exited
-        }
-        if (n > 0) {
-            got.append(buffer, static_cast<std::size_t>(n));
-        }
+        readNotify(left);
     }
-    return got == expected;
+    return notified_;
 }
 
 void WorkerProcess::shutdownListener()

@@ -23,13 +23,16 @@ public:
         std::vector<std::string> pythonPath;  // --python-path, in order
         std::vector<std::string> extraArgs;
         std::map<std::string, std::string> env;
+        // Further descriptors: {fd in the worker, fd in the test}, e.g. a
+        // scoreboard on manager::contract::kScoreboardFd.
+        std::vector<std::pair<int, int>> fds;
     };
 
     // Starts the worker; PYFPM_TEST_DIR=dir() is in its environment.
     explicit WorkerProcess(Options options);
     WorkerProcess(std::string app, std::vector<std::string> pythonPath,
                   std::map<std::string, std::string> env = {}, std::vector<std::string> extraArgs = {})
-        : WorkerProcess(Options{std::move(app), std::move(pythonPath), std::move(extraArgs), std::move(env)})
+        : WorkerProcess(Options{std::move(app), std::move(pythonPath), std::move(extraArgs), std::move(env), {}})
     {
     }
 
@@ -40,8 +43,16 @@ public:
     // Waits for "ready\n" on the notify pipe. False if the worker exits (the
     // pipe closes) or `timeout` passes first.
     bool waitReady(std::chrono::milliseconds timeout = 20s);
+    // Waits until everything read from the notify pipe so far contains
+    // `text`. False if the worker exits or `timeout` passes first.
+    bool waitNotify(const std::string& text, std::chrono::milliseconds timeout = 10s);
+    // Reads the notify pipe until the worker has closed it (it exited) and
+    // returns all it ever wrote there; what was read before included.
+    std::string notifyUntilClosed(std::chrono::milliseconds timeout = 10s);
 
     const std::filesystem::path& socket() const { return socket_; }
+    // The test's descriptor of the listening socket (to measure its queue).
+    int listenFd() const { return listen_.get(); }
     const std::filesystem::path& dir() const { return dir_.path(); }
     std::string stderrLog() const { return readFile(dir() / "stderr.log"); }
     std::string stdoutLog() const { return readFile(dir() / "stdout.log"); }
@@ -54,7 +65,13 @@ private:
     std::filesystem::path socket_;
     Fd listen_;
     Fd notifyRead_;
+    std::string notified_;  // everything read from the notify pipe
+    bool notifyClosed_ = false;
     Child child_;
+
+    // At most one read(2) from the notify pipe, after waiting up to
+    // `timeout` for data or its end.
+    void readNotify(std::chrono::milliseconds timeout);
 };
 
 }  // namespace pyfpm::test

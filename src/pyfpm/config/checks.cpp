@@ -8,6 +8,8 @@
 
 #include <fmt/format.h>
 
+#include "src/pyfpm/config/pool_checks.hpp"
+
 namespace pyfpm::config {
 
 namespace {
@@ -113,6 +115,7 @@ void checkListenAddresses(const Config& config, Context& context) {
 void checkAcrossKeys(const Config& config, Context& context) {
     if (config.http) checkRoutes(config, *config.http, context);
     checkListenAddresses(config, context);
+    for (const auto& pool : config.pools) checkPool(pool, context);
 }
 
 }  // namespace pyfpm::config

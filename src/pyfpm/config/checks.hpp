@@ -11,8 +11,9 @@ namespace pyfpm::config {
 
 // Checks: a route's pool exists; route prefixes are unique; no two pools, and
 // no pool and HTTP listener, share a listen address; HTTP listen addresses
-// are unique. Values whose key pass one rejected are skipped, so one mistake
-// is reported once.
+// are unique; each pool's process-manager and recycling keys agree
+// (pool_checks.hpp). Values whose key pass one rejected are skipped, so one
+// mistake is reported once.
 void checkAcrossKeys(const Config& config, Context& context);
 
 }  // namespace pyfpm::config

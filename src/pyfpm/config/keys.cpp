@@ -3,12 +3,16 @@
 #include <sys/un.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <cstring>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
 
 #include <fmt/format.h>
 
+#include "src/pyfpm/config/accounts.hpp"
 #include "src/pyfpm/config/readers.hpp"
 #include "src/pyfpm/config/values.hpp"
 
@@ -22,6 +26,12 @@ using manager::ProcessManager;
 
 // sockaddr_un.sun_path holds the path and its terminating NUL.
 constexpr std::size_t kMaxUnixPath = sizeof(sockaddr_un::sun_path) - 1;
+// Bounds that catch a stray digit, far above anything one host runs.
+constexpr long long kMaxWorkers = 10000;
+constexpr long long kMaxRequests = 1'000'000'000;
+// The kernel's ceiling for fs.nr_open, so RLIMIT_NOFILE can never be set
+// higher (fs/file.c, sysctl_nr_open_max on 64-bit).
+constexpr long long kMaxOpenFiles = 1073741816;
 
 bool hasKey(const YAML::Node& map, std::string_view name) {
     return std::any_of(map.begin(), map.end(), [&](const auto& entry) {
@@ -35,18 +45,51 @@ bool isRoutePrefix(std::string_view prefix) {
     });
 }
 
-Reader<PoolConfig> processManager() {
-    auto read = oneOf(&PoolConfig::pm, {{"static", ProcessManager::Static},
-                                        {"dynamic", ProcessManager::Dynamic},
-                                        {"ondemand", ProcessManager::Ondemand}});
-    return [read](const Field& field, PoolConfig& pool) {
-        auto before = field.context().errorCount();
-        read(field, pool);
-        if (field.context().errorCount() != before || pool.pm == ProcessManager::Static) return;
-        field.fail(fmt::format("{} is not implemented in this release; use static",
-                               describe(field.node())));
-        pool.pm = ProcessManager::Static;
+enum class Account { User, Group };
+
+// `user`, `group`, `listen_owner`, `listen_group`: a name the system knows,
+// or a numeric id. Kept as written; the spawn side resolves it again.
+Reader<PoolConfig> account(std::string PoolConfig::*member, Account kind) {
+    return [member, kind](const Field& field, PoolConfig& pool) {
+        const bool user = kind == Account::User;
+        const std::string_view noun = user ? "user" : "group";
+        const auto what = fmt::format("a {} name or a numeric id", noun);
+        auto text = field.scalar(what);
+        if (!text) return;
+        if (text->empty() || text->find('\0') != std::string::npos)
+            return field.fail(expectedGot(what, field.node()));
+        auto found = user ? lookupUser(*text) : lookupGroup(*text);
+        if (found.error != 0)
+            return field.fail(fmt::format("{}(3) \"{}\": {}", user ? "getpwnam" : "getgrnam", *text,
+                                          std::strerror(found.error)));
+        if (!found.id) return field.fail(fmt::format("no {} named \"{}\" on this system", noun, *text));
+        pool.*member = *text;
     };
+}
+
+// php-fpm's rlimit_core: a size in bytes, or "unlimited".
+void readRlimitCore(const Field& field, PoolConfig& pool) {
+    constexpr std::string_view what = "a size such as 0 or 512MiB, or unlimited";
+    auto text = field.scalar(what);
+    if (!text) return;
+    if (*text == "unlimited") {
+        pool.rlimit_core = PoolConfig::kUnlimited;
+        return;
+    }
+    auto bytes = parseSize(*text);
+    if (!bytes || *bytes > static_cast<std::uint64_t>(std::numeric_limits<long>::max()))
+        return field.fail(expectedGot(what, field.node()));
+    pool.rlimit_core = static_cast<long>(*bytes);
+}
+
+// umask(2) takes permission bits only; setuid and friends make no sense.
+void readUmask(const Field& field, PoolConfig& pool) {
+    constexpr std::string_view what = "an octal umask from 0000 to 0777 such as \"0027\"";
+    auto text = field.scalar(what);
+    if (!text) return;
+    auto mode = parseFileMode(*text);
+    if (!mode || *mode > 0777) return field.fail(expectedGot(what, field.node()));
+    pool.umask = static_cast<int>(*mode);
 }
 
 void readPoolListen(const Field& field, PoolConfig& pool) {
@@ -85,7 +128,8 @@ void readEnv(const Field& field, PoolConfig& pool) {
 
 // A pool's keys, named after php-fpm's pool directives. A new key is a
 // PoolConfig field and one row here; a rule between two keys goes in
-// checks.cpp, and pyfpm.yaml(5) documents both.
+// pool_checks.cpp, and pyfpm.yaml(5) documents both. Keys a pm does not use
+// (the spare servers under static) are read and ignored, as php-fpm does.
 std::span<const Key<PoolConfig>> poolKeys() {
     static const std::vector<Key<PoolConfig>> keys{
         {"app", Presence::Required,
@@ -96,13 +140,38 @@ std::span<const Key<PoolConfig>> poolKeys() {
         {"listen", Presence::Required, readPoolListen},
         {"listen_backlog", Presence::Optional, integerIn(&PoolConfig::listen_backlog, 1, 65535)},
         {"listen_mode", Presence::Optional, fileMode(&PoolConfig::listen_mode)},
-        {"pm", Presence::Optional, processManager()},
-        {"max_children", Presence::Optional, integerIn(&PoolConfig::max_children, 1, 10000)},
+        {"listen_owner", Presence::Optional, account(&PoolConfig::listen_owner, Account::User)},
+        {"listen_group", Presence::Optional, account(&PoolConfig::listen_group, Account::Group)},
+        {"pm", Presence::Optional,
+         oneOf(&PoolConfig::pm, {{"static", ProcessManager::Static},
+                                 {"dynamic", ProcessManager::Dynamic},
+                                 {"ondemand", ProcessManager::Ondemand}})},
+        {"max_children", Presence::Optional, integerIn(&PoolConfig::max_children, 1, kMaxWorkers)},
+        {"start_servers", Presence::Optional, integerIn(&PoolConfig::start_servers, 1, kMaxWorkers)},
+        {"min_spare_servers", Presence::Optional,
+         integerIn(&PoolConfig::min_spare_servers, 1, kMaxWorkers)},
+        {"max_spare_servers", Presence::Optional,
+         integerIn(&PoolConfig::max_spare_servers, 1, kMaxWorkers)},
+        {"max_spawn_rate", Presence::Optional, integerIn(&PoolConfig::max_spawn_rate, 1, kMaxWorkers)},
+        {"process_idle_timeout", Presence::Optional,
+         durationAtLeast(&PoolConfig::process_idle_timeout, std::chrono::milliseconds{1})},
+        {"max_requests", Presence::Optional, integerIn(&PoolConfig::max_requests, 0, kMaxRequests)},
+        {"max_requests_jitter", Presence::Optional,
+         integerIn(&PoolConfig::max_requests_jitter, 0, kMaxRequests)},
+        {"max_rss", Presence::Optional, size(&PoolConfig::max_rss)},
         {"env", Presence::Optional, readEnv},
         {"clear_env", Presence::Optional, boolean(&PoolConfig::clear_env)},
         {"working_dir", Presence::Optional, path(&PoolConfig::working_dir, PathCheck::Directory)},
         {"request_timeout", Presence::Optional,
          durationAtLeast(&PoolConfig::request_timeout, std::chrono::milliseconds{1})},
+        {"slowlog_timeout", Presence::Optional,
+         durationAtLeast(&PoolConfig::slowlog_timeout, std::chrono::milliseconds{0})},
+        {"slowlog", Presence::Optional, path(&PoolConfig::slowlog, PathCheck::FileInDirectory)},
+        {"user", Presence::Optional, account(&PoolConfig::user, Account::User)},
+        {"group", Presence::Optional, account(&PoolConfig::group, Account::Group)},
+        {"rlimit_files", Presence::Optional, integerIn(&PoolConfig::rlimit_files, 1, kMaxOpenFiles)},
+        {"rlimit_core", Presence::Optional, readRlimitCore},
+        {"umask", Presence::Optional, readUmask},
     };
     return keys;
 }
@@ -117,6 +186,10 @@ void readPools(const Field& field, Config& config) {
             pool.name = name;
             pool.working_dir = value.context().baseDir();
             readMap(value, poolKeys(), pool);
+            // php-fpm's default: halfway between the spare bounds.
+            if (!hasKey(value.node(), "start_servers"))
+                pool.start_servers = pool.min_spare_servers +
+                                     (pool.max_spare_servers - pool.min_spare_servers) / 2;
             config.pools.push_back(std::move(pool));
         });
     });
@@ -183,6 +256,11 @@ std::span<const Key<Config>> daemonKeys() {
     static const std::vector<Key<Config>> keys{
         {"stop_timeout", Presence::Optional,
          durationAtLeast(&Config::stop_timeout, std::chrono::milliseconds{0})},
+        {"emergency_restart_threshold", Presence::Optional,
+         integerIn(&Config::emergency_restart_threshold, 0, 1'000'000)},
+        {"emergency_restart_interval", Presence::Optional,
+         durationAtLeast(&Config::emergency_restart_interval, std::chrono::milliseconds{1})},
+        {"error_log", Presence::Optional, path(&Config::error_log, PathCheck::FileInDirectory)},
         {"http", Presence::Optional, readHttp},
         {"pools", Presence::Required, readPools},
     };

@@ -4,8 +4,9 @@
 // (no shared state).
 //
 // Loading runs in two passes (STYLE.md "Config"): each key on its own (type,
-// syntax, range, unknown and duplicate keys, existing directories), then rules
-// across keys (a route's pool exists, listen addresses are unique). Every
+// syntax, range, unknown and duplicate keys, existing directories, known
+// users and groups), then rules across keys (a route's pool exists, listen
+// addresses are unique, a pool's spare servers fit max_children). Every
 // error is collected, each as "FILE:LINE:COL: key.path: expected ...".
 #pragma once
 

@@ -7,7 +7,9 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,9 +23,12 @@
 namespace pyfpm::config {
 
 inline constexpr std::string_view kDurationSyntax = "a duration such as 250ms, 30s, 5m or 1h";
+inline constexpr std::string_view kSizeSyntax = "a size such as 0, 4096, 64KiB or 512MiB";
 
-// What a path value must be on disk when the file is loaded.
-enum class PathCheck { None, Exists, Directory };
+// What a path value must be on disk when the file is loaded. FileInDirectory:
+// a file the daemon creates or appends to (a log): its folder must exist and
+// the path must not be a directory.
+enum class PathCheck { None, Exists, Directory, FileInDirectory };
 
 // Reports a path that fails `check` (by its resolved, absolute name); true if
 // it passes.
@@ -61,6 +66,19 @@ Reader<Target> integerIn(Int Target::*member, long long min, long long max) {
         auto value = parseInteger(*text);
         if (!value || *value < min || *value > max)
             return field.fail(expectedGot(what, field.node()));
+        target.*member = static_cast<Int>(*value);
+    };
+}
+
+// Bytes in the size syntax (parseSize), within what `Int` holds.
+template <class Target, class Int>
+Reader<Target> size(Int Target::*member) {
+    return [member](const Field& field, Target& target) {
+        auto text = field.scalar(kSizeSyntax);
+        if (!text) return;
+        auto value = parseSize(*text);
+        if (!value || *value > static_cast<std::uint64_t>(std::numeric_limits<Int>::max()))
+            return field.fail(expectedGot(kSizeSyntax, field.node()));
         target.*member = static_cast<Int>(*value);
     };
 }

@@ -38,6 +38,14 @@ std::optional<Location> Context::accepted(const std::string& key) const {
     return found->second;
 }
 
+void Context::write(const std::string& key, Location at) { written_.emplace(key, at); }
+
+std::optional<Location> Context::written(const std::string& key) const {
+    auto found = written_.find(key);
+    if (found == written_.end()) return std::nullopt;
+    return found->second;
+}
+
 Field::Field(Context& context, YAML::Node node, std::string path, Location at)
     : context_(&context), node_(std::move(node)), path_(std::move(path)), at_(at) {}
 
@@ -107,6 +115,7 @@ bool forEachEntry(const Field& map, std::string_view what,
                                    previous->second.line, previous->second.column));
             continue;
         }
+        map.context().write(value.path(), at);
         visit(value, name);
     }
     return true;

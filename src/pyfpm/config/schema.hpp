@@ -50,11 +50,18 @@ public:
     // Where `key` is, if its value was read without error.
     std::optional<Location> accepted(const std::string& key) const;
 
+    // Every mapping key met in the file, valid or not, so that the cross-key
+    // pass can tell a default (not written) from a rejected value.
+    void write(const std::string& key, Location at);
+    // Where `key` is, if the file has it.
+    std::optional<Location> written(const std::string& key) const;
+
 private:
     std::filesystem::path file_;
     std::filesystem::path base_dir_;
     std::vector<ConfigError> errors_;
     std::map<std::string, Location> accepted_;
+    std::map<std::string, Location> written_;
 };
 
 // One value being read: its node, the key path that names it and the position

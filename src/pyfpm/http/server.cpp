@@ -8,6 +8,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -94,13 +95,13 @@ Server::~Server() {
     drained_event_.reset();
 }
 
-bool Server::listen(std::string& error) {
-    for (const config::Route& route : router_.routes()) {
-        if (route.kind != config::Route::Kind::Pool || pool_targets_.count(route.pool) != 0) {
-            continue;
-        }
+bool Server::resolveTargets(const Router& router, const std::vector<manager::PoolConfig>& pools,
+                            std::unordered_map<std::string, PoolTarget>& targets,
+                            std::string& error) {
+    for (const config::Route& route : router.routes()) {
+        if (route.kind != config::Route::Kind::Pool || targets.count(route.pool) != 0) continue;
         const manager::PoolConfig* pool = nullptr;
-        for (const manager::PoolConfig& candidate : pool_configs_) {
+        for (const manager::PoolConfig& candidate : pools) {
             if (candidate.name == route.pool) pool = &candidate;
         }
         if (pool == nullptr) {
@@ -116,9 +117,13 @@ bool Server::listen(std::string& error) {
         }
         target.requestTimeout = pool->request_timeout;
         target.documentRoot = pool->working_dir.string();
-        pool_targets_.emplace(route.pool, std::move(target));
+        targets.emplace(route.pool, std::move(target));
     }
+    return true;
+}
 
+bool Server::listen(std::string& error) {
+    if (!resolveTargets(router_, pool_configs_, pool_targets_, error)) return false;
     for (const config::HttpListen& address : listen_addresses_) {
         if (!bindOne(address, error)) {
             for (const Listener& listener : listeners_) {
@@ -128,6 +133,53 @@ bool Server::listen(std::string& error) {
             return false;
         }
     }
+    return true;
+}
+
+bool Server::reconfigure(const config::Config& config, std::string& error) {
+    if (stopping_) {
+        error = "the HTTP bridge is stopping";
+        return false;
+    }
+    const std::vector<config::HttpListen> addresses =
+        config.http ? config.http->listen : std::vector<config::HttpListen>{};
+    Router router(config.http ? config.http->routes : std::vector<config::Route>{});
+    std::unordered_map<std::string, PoolTarget> targets;
+    if (!resolveTargets(router, config.pools, targets, error)) return false;
+
+    const auto sameAddress = [](const config::HttpListen& a, const config::HttpListen& b) {
+        return a.host == b.host && a.port == b.port;
+    };
+    // Bind what is new first: if that fails, nothing has changed yet.
+    const std::size_t kept = listeners_.size();
+    for (const config::HttpListen& address : addresses) {
+        const bool bound = std::any_of(listen_addresses_.begin(), listen_addresses_.end(),
+                                       [&](const auto& old) { return sameAddress(old, address); });
+        if (bound) continue;
+        if (!bindOne(address, error)) {
+            for (std::size_t i = kept; i < listeners_.size(); ++i) {
+                evhttp_del_accept_socket(http_.get(), listeners_[i].socket);
+            }
+            listeners_.resize(kept);
+            return false;
+        }
+    }
+    // Then let go of the addresses the new file no longer names. Connections
+    // already accepted on them are served to the end.
+    std::erase_if(listeners_, [&](const Listener& listener) {
+        const bool stays = std::any_of(addresses.begin(), addresses.end(), [&](const auto& a) {
+            return sameAddress(a, listener.configured);
+        });
+        if (stays) return false;
+        spdlog::info("[http] no longer listening on {}",
+                     displayAddress(listener.address.host, listener.address.port));
+        evhttp_del_accept_socket(http_.get(), listener.socket);
+        return true;
+    });
+    listen_addresses_ = addresses;
+    pool_configs_ = config.pools;
+    router_ = std::move(router);
+    pool_targets_ = std::move(targets);
     return true;
 }
 
@@ -166,6 +218,7 @@ bool Server::bindOne(const config::HttpListen& address, std::string& error) {
         return false;
     }
     Listener listener;
+    listener.configured = address;
     listener.address = address;
     std::string boundHost;
     localName(fd.get(), boundHost, listener.address.port);  // the port, when 0 was asked

@@ -73,6 +73,14 @@ public:
     // pool at fault; nothing stays bound then.
     [[nodiscard]] bool listen(std::string& error);
 
+    // Reload: takes the routes, pool addresses and listen addresses of
+    // `config`. New addresses are bound first, addresses no longer named are
+    // released (connections already accepted on them are served); requests
+    // in flight keep what they started with. Returns false with `error` and
+    // changes nothing when a pool address does not resolve or a new address
+    // cannot be bound. Not after stopAccepting().
+    [[nodiscard]] bool reconfigure(const config::Config& config, std::string& error);
+
     // The bound addresses, ports as bound.
     std::vector<config::HttpListen> listening() const;
 
@@ -100,7 +108,8 @@ private:
     };
     struct Listener {
         evhttp_bound_socket* socket = nullptr;
-        config::HttpListen address;
+        config::HttpListen configured;  // as written in the file
+        config::HttpListen address;     // as bound (port 0 resolved)
     };
 
     static void onRequest(evhttp_request* request, void* self);
@@ -115,6 +124,9 @@ private:
     void release(evhttp_connection* connection);
     void checkDrained();
     bool bindOne(const config::HttpListen& address, std::string& error);
+    static bool resolveTargets(const Router& router, const std::vector<manager::PoolConfig>& pools,
+                               std::unordered_map<std::string, PoolTarget>& targets,
+                               std::string& error);
 
     // ExchangeHost
     event_base* base() const override { return base_; }

@@ -96,6 +96,29 @@ def slow_close(environ, start_response):
     return _SlowClose()
 
 
+def value(environ, start_response):
+    """The pool's PYFPM_VALUE: reload tests change it and watch it switch."""
+    return _text(start_response, os.environ.get("PYFPM_VALUE", ""))
+
+
+_leaked = []
+
+
+def leak(environ, start_response):
+    """Keeps ?mb= MiB more on every call: a worker that grows until max_rss."""
+    _leaked.append(bytearray(int(_query(environ).get("mb", "16")) << 20))
+    return _text(start_response, "holding %d MiB" % (sum(len(b) for b in _leaked) >> 20))
+
+
+def slow_function_for_the_slowlog(ms):
+    time.sleep(ms / 1000.0)
+
+
+def slow(environ, start_response):
+    slow_function_for_the_slowlog(int(_query(environ).get("ms", "1000")))
+    return _text(start_response, "slow done")
+
+
 def pid(environ, start_response):
     return _text(start_response, str(os.getpid()))
 
@@ -103,7 +126,7 @@ def pid(environ, start_response):
 ROUTES = {
     "/hello": hello, "/echo": echo, "/big": big, "/env": env, "/missing": not_found,
     "/redirect": redirect, "/error": error, "/cookies": cookies, "/sleep": sleep,
-    "/pid": pid, "/slow-close": slow_close,
+    "/pid": pid, "/slow-close": slow_close, "/value": value, "/leak": leak, "/slow": slow,
 }
 
 
