@@ -144,5 +144,23 @@ TEST(Supervision, WorkersDieWithASigkilledDaemon) {
     }
 }
 
+TEST(Supervision, ErrorLogIsReopenedOnSigusr1AfterARotation) {
+    Daemon daemon("error_log: pyfpm-error.log\n" + webPoolConfig("    max_children: 1\n"));
+    daemon.start();
+    const fs::path log = daemon.dir() / "pyfpm-error.log";
+    ASSERT_TRUE(waitUntil([&] { return readFile(log).find("pool running") != std::string::npos; }))
+        << readFile(log);
+    // logrotate without copytruncate: rename, then signal.
+    fs::rename(log, daemon.dir() / "pyfpm-error.log.1");
+    daemon.process().signal(SIGUSR1);
+    ASSERT_TRUE(waitUntil([&] { return readFile(log).find("log reopened") != std::string::npos; }))
+        << "no new log file";
+    EXPECT_EQ(readFile(daemon.dir() / "pyfpm-error.log.1").find("log reopened"), std::string::npos);
+    // Lines after the rotation go to the new file.
+    ASSERT_EQ(httpRequest("GET", daemon.url("/error")).status, 500);
+    EXPECT_TRUE(waitUntil([&] { return readFile(log).find("raised on purpose") != std::string::npos; }))
+        << readFile(log);
+}
+
 }  // namespace
 }  // namespace pyfpm::test
