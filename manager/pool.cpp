@@ -228,8 +228,10 @@ void Pool::forgetWorker(Worker& worker)
     const std::optional<SlotSnapshot> last = scoreboard_.read(worker.slot);
     if (last && last->pid == worker.pid) {
         reapedRequests_ += last->requests;
+        reapedDurations_ += last->durations;
     } else if (worker.lastSlot) {
         reapedRequests_ += worker.lastSlot->requests;
+        reapedDurations_ += worker.lastSlot->durations;
     }
     scoreboard_.release(worker.slot);
 

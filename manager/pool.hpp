@@ -218,6 +218,7 @@ private:
     int maxListenQueue_ = 0;
     int listenBacklog_ = 0;
     std::uint64_t reapedRequests_ = 0;
+    DurationHistogram reapedDurations_;
     std::uint64_t maxChildrenReached_ = 0;
     bool maxChildrenEpisode_ = false;  // demand met a full pool at the last tick
     std::optional<Clock::time_point> lastMaxChildrenWarning_;

@@ -37,6 +37,14 @@ PoolStatus Pool::status() const
     status.listen = listen_;
     status.pm = config_.pm;
     status.maxChildren = config_.max_children;
+    status.limits.startServers = config_.start_servers;
+    status.limits.minSpareServers = config_.min_spare_servers;
+    status.limits.maxSpareServers = config_.max_spare_servers;
+    status.limits.maxRequests = config_.max_requests;
+    status.limits.maxRssBytes = static_cast<std::uint64_t>(config_.max_rss);
+    status.limits.requestTimeout = config_.request_timeout;
+    status.limits.slowlogTimeout = config_.slowlog_timeout;
+    status.limits.processIdleTimeout = config_.process_idle_timeout;
     status.startTime = startTime_;
     status.startingWorkers = workerCounts_[static_cast<std::size_t>(WorkerState::Starting)];
     status.readyWorkers = readyWorkers();
@@ -45,6 +53,7 @@ PoolStatus Pool::status() const
 
     const std::int64_t nowMs = monotonicMs();
     std::uint64_t liveRequests = 0;
+    DurationHistogram liveDurations;
     for (const auto& [pid, worker] : workers_) {
         std::optional<SlotSnapshot> slot = scoreboard_.read(worker->slot);
         if (!slot || slot->pid != pid) {
@@ -67,6 +76,7 @@ PoolStatus Pool::status() const
                     : std::chrono::duration_cast<milliseconds>(entry.lastRequestDuration);
             entry.rssBytes = slot->rssBytes;
             liveRequests += slot->requests;
+            liveDurations += slot->durations;
         }
         if (worker->state == WorkerState::Ready || worker->state == WorkerState::Recycling) {
             status.busyWorkers += entry.activity == SlotState::Busy || entry.activity == SlotState::Draining ? 1 : 0;
@@ -79,6 +89,8 @@ PoolStatus Pool::status() const
     status.maxListenQueue = maxListenQueue_;
     status.listenBacklog = listenBacklog_;
     status.acceptedConnections = reapedRequests_ + liveRequests;
+    status.requestDurations = reapedDurations_;
+    status.requestDurations += liveDurations;
     status.maxChildrenReached = maxChildrenReached_;
     status.slowRequests = slowRequests_;
     status.recycles = recycles_;

@@ -47,6 +47,17 @@ struct PoolStatus {
     ListenAddress listen;
     ProcessManager pm = ProcessManager::Static;
     int maxChildren = 0;
+    // The other configured limits, for status pages (php-fpm shows none).
+    struct Limits {
+        int startServers = 0;
+        int minSpareServers = 0;
+        int maxSpareServers = 0;
+        long maxRequests = 0;             // 0 = none
+        std::uint64_t maxRssBytes = 0;    // 0 = none
+        std::chrono::milliseconds requestTimeout{0};
+        std::chrono::milliseconds slowlogTimeout{0};  // 0 = off
+        std::chrono::milliseconds processIdleTimeout{0};
+    } limits;
     // When the pool was started (wall clock, for "start time" and "start
     // since" on status pages).
     std::chrono::system_clock::time_point startTime;
@@ -79,6 +90,10 @@ struct PoolStatus {
     std::uint64_t timeoutKills = 0;         // workers stopped over request_timeout
     std::uint64_t emergencyRestarts = 0;    // emergency_restart_threshold reached
     int maxActiveProcesses = 0;             // most busy workers at once
+    // Durations of the finished requests counted in acceptedConnections
+    // (live workers' slots plus reaped workers' totals). Empty for pools
+    // whose workers keep no scoreboard.
+    DurationHistogram requestDurations;
 
     // Consecutive failed start rounds since a worker was last ready.
     int startFailures = 0;

@@ -21,6 +21,7 @@ namespace layout = scoreboard_layout;
 
 static_assert(layout::kMethodWords * 8 == kSlotMethodBytes);
 static_assert(layout::kUriWords * 8 == kSlotUriBytes);
+static_assert(layout::kDurationBucketWords == kDurationBuckets);
 static_assert(sizeof(layout::Slot) % layout::kCacheLine == 0);
 
 namespace {
@@ -83,6 +84,8 @@ void clearFields(layout::Slot& slot)
     slot.contentLength.store(0, relaxed);
     slot.lastRequestDurationUs.store(0, relaxed);
     slot.rssBytes.store(0, relaxed);
+    for (auto& bucket : slot.durationBuckets) bucket.store(0, relaxed);
+    slot.durationSumUs.store(0, relaxed);
 }
 
 void setState(layout::Slot& slot, SlotState state)
@@ -116,6 +119,27 @@ std::string_view toString(SlotState state)
         return "draining";
     }
     return "unknown";
+}
+
+std::uint64_t DurationHistogram::count() const
+{
+    std::uint64_t total = 0;
+    for (const std::uint64_t bucket : buckets) total += bucket;
+    return total;
+}
+
+DurationHistogram& DurationHistogram::operator+=(const DurationHistogram& other)
+{
+    for (std::size_t i = 0; i < buckets.size(); ++i) buckets[i] += other.buckets[i];
+    sumUs += other.sumUs;
+    return *this;
+}
+
+std::size_t durationBucket(std::uint64_t durationUs)
+{
+    // Prometheus buckets are "less than or equal to" their bound.
+    const auto* bound = std::lower_bound(kDurationBucketBoundsUs.begin(), kDurationBucketBoundsUs.end(), durationUs);
+    return static_cast<std::size_t>(bound - kDurationBucketBoundsUs.begin());
 }
 
 std::int64_t monotonicMs()
@@ -237,6 +261,10 @@ std::optional<SlotSnapshot> Scoreboard::read(std::size_t index) const
         copy.rssBytes = slot.rssBytes.load(relaxed);
         copy.method = loadText(slot.method, slot.methodBytes.load(relaxed));
         copy.uri = loadText(slot.uri, slot.uriBytes.load(relaxed));
+        for (std::size_t bucket = 0; bucket < kDurationBuckets; ++bucket) {
+            copy.durations.buckets[bucket] = slot.durationBuckets[bucket].load(relaxed);
+        }
+        copy.durations.sumUs = slot.durationSumUs.load(relaxed);
         // Reader's half of the seqlock: the field loads happen before the
         // second look at the sequence.
         std::atomic_thread_fence(std::memory_order_acquire);
@@ -341,11 +369,16 @@ void SlotWriter::finished(std::uint64_t rssBytes)
 {
     auto& slot = *slot_;
     const std::int64_t elapsed = monotonicUs() - slot.requestStartedAtUs.load(std::memory_order_relaxed);
+    const auto durationUs = static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0));
+    constexpr auto relaxed = std::memory_order_relaxed;
+    auto& bucket = slot.durationBuckets[durationBucket(durationUs)];
     layout::beginWrite(slot);
-    // Only this worker writes `requests` while it holds the slot.
-    slot.requests.store(slot.requests.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
-    slot.lastRequestDurationUs.store(static_cast<std::uint64_t>(std::max<std::int64_t>(elapsed, 0)),
-                                     std::memory_order_relaxed);
+    // Only this worker writes `requests` and the histogram while it holds
+    // the slot, so a load and a store make an increment.
+    slot.requests.store(slot.requests.load(relaxed) + 1, relaxed);
+    slot.lastRequestDurationUs.store(durationUs, relaxed);
+    bucket.store(bucket.load(relaxed) + 1, relaxed);
+    slot.durationSumUs.store(slot.durationSumUs.load(relaxed) + durationUs, relaxed);
     slot.rssBytes.store(rssBytes, std::memory_order_relaxed);
     layout::endWrite(slot);
 }

@@ -18,6 +18,7 @@
 
 #include <sys/types.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -45,6 +46,26 @@ std::string_view toString(SlotState state);
 inline constexpr std::size_t kSlotMethodBytes = 16;
 inline constexpr std::size_t kSlotUriBytes = 512;
 
+// Request-duration histogram buckets, as upper bounds in microseconds
+// (Prometheus' default buckets, 5 ms to 10 s). Each slot counts its
+// worker's finished requests per bucket; a last bucket, past the final
+// bound, counts the slower ones (Prometheus' "+Inf").
+inline constexpr std::array<std::uint64_t, 11> kDurationBucketBoundsUs = {
+    5'000, 10'000, 25'000, 50'000, 100'000, 250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000};
+inline constexpr std::size_t kDurationBuckets = kDurationBucketBoundsUs.size() + 1;
+
+// Per-bucket counts (not cumulative) and the sum of the durations counted.
+struct DurationHistogram {
+    std::array<std::uint64_t, kDurationBuckets> buckets{};
+    std::uint64_t sumUs = 0;
+
+    std::uint64_t count() const;
+    DurationHistogram& operator+=(const DurationHistogram& other);
+};
+
+// The bucket a request of `durationUs` falls in.
+std::size_t durationBucket(std::uint64_t durationUs);
+
 // A consistent copy of one slot.
 struct SlotSnapshot {
     std::size_t index = 0;
@@ -59,6 +80,7 @@ struct SlotSnapshot {
     std::uint64_t contentLength = 0;      // bytes, of the request body
     std::uint64_t lastRequestDurationUs = 0;
     std::uint64_t rssBytes = 0;           // after the last request; 0 before any
+    DurationHistogram durations;          // of the requests this worker finished
 };
 
 // CLOCK_MONOTONIC now, in ms: the clock of every *Ms field.
@@ -127,7 +149,8 @@ public:
     // A request began now. `method` and `uri` are copied, cut to
     // kSlotMethodBytes and kSlotUriBytes.
     void busy(std::string_view method, std::string_view uri, std::uint64_t contentLength);
-    // The request ended: requests + 1, duration from busy() to now, RSS.
+    // The request ended: requests + 1, duration from busy() to now (also
+    // counted in the slot's duration histogram), RSS.
     // The state stays Busy; call idle() or draining() next.
     void finished(std::uint64_t rssBytes);
     // Asked to leave: serves no further request.

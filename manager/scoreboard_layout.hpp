@@ -18,10 +18,11 @@
 namespace pyfpm::manager::scoreboard_layout {
 
 inline constexpr std::uint64_t kMagic = 0x3142534d50465950;  // "PYFPMSB1", little-endian
-inline constexpr std::uint32_t kVersion = 1;
+inline constexpr std::uint32_t kVersion = 2;  // 2: duration histogram
 inline constexpr std::size_t kCacheLine = 64;
 inline constexpr std::size_t kMethodWords = 2;   // kSlotMethodBytes / 8
 inline constexpr std::size_t kUriWords = 64;     // kSlotUriBytes / 8
+inline constexpr std::size_t kDurationBucketWords = 12;  // kDurationBuckets
 
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
@@ -57,6 +58,8 @@ struct alignas(kCacheLine) Slot {
     std::atomic<std::uint64_t> rssBytes;
     std::atomic<std::uint64_t> method[kMethodWords];  // bytes in memory order
     std::atomic<std::uint64_t> uri[kUriWords];
+    std::atomic<std::uint64_t> durationBuckets[kDurationBucketWords];
+    std::atomic<std::uint64_t> durationSumUs;
 };
 
 // Where the slots begin and how long the whole mapping is.

@@ -102,6 +102,21 @@ public:
     void reload(const std::vector<PoolConfig>& pools, ReloadDone done);
     bool reloading() const { return reload_.has_value(); }
 
+    // `pyfpmctl restart POOL`: replaces every worker of the serving pool
+    // `pool` by a rolling reload of that one pool with its configuration as
+    // it is: the new workers share the listening socket and take over once
+    // all are ready; the old ones then finish their current request and
+    // exit. `done` as for reload() (it runs at the switch, not when the old
+    // workers are gone). Throws std::out_of_range for a name that is not a
+    // serving pool; a reload or restart under way, or a stop, is reported
+    // through `done`.
+    void restart(const std::string& pool, ReloadDone done);
+    // `pyfpmctl scale POOL N`: as restart(), with the pool's configuration
+    // changed by withMaxChildren(config, maxChildren) (pool_resize.hpp).
+    // The change lasts until the next reload, which compares the file with
+    // the scaled configuration and so puts the file's value back.
+    void scale(const std::string& pool, int maxChildren, ReloadDone done);
+
     // The serving pools: those passed to start(), then as reloads changed
     // them (a replaced pool keeps its place, new ones come last).
     std::vector<std::string> poolNames() const;
@@ -152,6 +167,8 @@ private:
     SharedListenSocket socketFor(const PoolConfig& config);
     void startAdded(const PoolConfig& config);
     void startReplacement(const PoolConfig& config);
+    // restart() and scale(): a reload of one pool to `config`.
+    void replace(PoolConfig config, ReloadDone done);
     void checkReload();
     void switchTo(std::unique_ptr<Pool> candidate);
     void abandon(std::unique_ptr<Pool> candidate, const std::string& why);

@@ -4,17 +4,25 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "manager/listen_socket.hpp"
 #include "manager/supervisor.hpp"
 #include "src/pyfpm/config/loader.hpp"
+#include "src/pyfpm/control/dispatcher.hpp"
+#include "src/pyfpm/control/server.hpp"
 #include "src/pyfpm/http/pool_directory.hpp"
 #include "src/pyfpm/http/server.hpp"
+#include "src/pyfpm/http/status_source.hpp"
 #include "src/pyfpm/logging.hpp"
+#include "src/pyfpm/notify.hpp"
 
 namespace pyfpm::daemon {
 
@@ -29,7 +37,8 @@ timeval toTimeval(std::chrono::milliseconds ms) {
 }
 
 // The bridge asks the manager whether a pool can take a request.
-class SupervisorPools final : public http::PoolDirectory {
+// The status paths read every pool's status from the manager.
+class SupervisorPools final : public http::PoolDirectory, public http::StatusSource {
 public:
     explicit SupervisorPools(const manager::Supervisor& supervisor) : supervisor_(supervisor) {}
 
@@ -46,6 +55,12 @@ public:
             answer.reason = "no such pool (removed by a reload)";
         }
         return answer;
+    }
+
+    std::vector<manager::PoolStatus> poolStatus() const override {
+        std::vector<manager::PoolStatus> pools;
+        for (const std::string& name : supervisor_.poolNames()) pools.push_back(supervisor_.status(name));
+        return pools;
     }
 
 private:
@@ -67,6 +82,11 @@ public:
         signals_.clear();
         stop_timer_.reset();
         supervisor_.reset();
+        // Last: `pyfpmctl stop` returns when its connection closes, so by
+        // then every worker is gone. No loop runs any more, so nothing
+        // reaches the dispatcher's (now dangling) supervisor.
+        control_.reset();
+        control_dispatcher_.reset();
     }
 
     ExitCode run() {
@@ -90,6 +110,9 @@ public:
             options.emergencyRestartThreshold = config_.emergency_restart_threshold;
             options.emergencyRestartInterval = config_.emergency_restart_interval;
             supervisor_ = std::make_unique<manager::Supervisor>(base_.get(), worker_binary_, options);
+            // Before any pool: a second daemon started on the same
+            // configuration stops here, naming the socket the first holds.
+            startControl();
             supervisor_->start(config_.pools);
         } catch (const std::exception& e) {
             spdlog::critical("cannot start: {}", e.what());
@@ -98,7 +121,9 @@ public:
         pools_ = std::make_unique<SupervisorPools>(*supervisor_);
 
         if (config_.http) {
-            server_ = std::make_unique<http::Server>(base_.get(), config_, *pools_);
+            http::ServerOptions serverOptions;
+            serverOptions.statusSource = pools_.get();
+            server_ = std::make_unique<http::Server>(base_.get(), config_, *pools_, serverOptions);
             std::string error;
             if (!server_->listen(error)) {
                 spdlog::critical("cannot start: {}", error);
@@ -106,6 +131,7 @@ public:
             }
         }
         spdlog::info("pyfpm {} started (pid {})", PYFPM_VERSION, getpid());
+        notifier_.ready();
 
         event_base_dispatch(base_.get());
         spdlog::info("pyfpm stopped");
@@ -120,7 +146,7 @@ private:
     static void onStopTimeout(evutil_socket_t, short, void* self) {
         auto* runner = static_cast<Runner*>(self);
         spdlog::warn("stop_timeout ({} ms) passed with {} request(s) in flight; dropping them",
-                     runner->config_.stop_timeout.count(),
+                     runner->stop_timeout_.count(),
                      runner->server_ ? runner->server_->inFlight() : 0);
         // Not called from inside the Server, so it may be destroyed here:
         // that closes the remaining client and worker connections.
@@ -133,33 +159,49 @@ private:
         case SIGHUP:
             reload();
             return;
-        case SIGUSR1: {
-            std::string error;
-            if (!reopenLogs(config_.error_log, error)) {
-                spdlog::error("SIGUSR1: cannot reopen {}: {}; logging where it did", config_.error_log.string(),
-                              error);
-            } else {
-                spdlog::info("SIGUSR1: log reopened");
-            }
+        case SIGUSR1:
+            reopenLogFiles("SIGUSR1");
             return;
-        }
         default:
             break;
         }
+        stop(strsignal(sig), config_.stop_timeout);
+    }
+
+    // SIGUSR1 and pyfpmctl reopen-logs. Empty on success, else why.
+    std::string reopenLogFiles(std::string_view why) {
+        std::string error;
+        if (!reopenLogs(config_.error_log, error)) {
+            spdlog::error("{}: cannot reopen {}: {}; logging where it did", why, config_.error_log.string(), error);
+            return "cannot reopen " + config_.error_log.string() + ": " + error;
+        }
+        if (server_ && !server_->reopenAccessLog(error)) {
+            spdlog::error("{}: cannot reopen the access log: {}; logging where it did", why, error);
+            return "cannot reopen the access log: " + error;
+        }
+        spdlog::info("{}: log reopened", why);
+        return {};
+    }
+
+    // SIGTERM, SIGINT and pyfpmctl stop; `timeout` bounds the requests in
+    // flight (stop_timeout, or pyfpmctl's --timeout).
+    void stop(std::string_view why, std::chrono::milliseconds timeout) {
         if (stopping_) {
-            spdlog::info("{}: already stopping", strsignal(sig));
+            spdlog::info("{}: already stopping", why);
             return;
         }
         stopping_ = true;
+        notifier_.stopping();
         if (!server_) {
-            spdlog::info("{}: stopping the workers", strsignal(sig));
+            spdlog::info("{}: stopping the workers", why);
             stopWorkers();
             return;
         }
-        spdlog::info("{}: stopping; no new connections, {} request(s) in flight may take up to {} ms",
-                     strsignal(sig), server_->inFlight(), config_.stop_timeout.count());
+        spdlog::info("{}: stopping; no new connections, {} request(s) in flight may take up to {} ms", why,
+                     server_->inFlight(), timeout.count());
+        stop_timeout_ = timeout;
         stop_timer_.reset(evtimer_new(base_.get(), &Runner::onStopTimeout, this));
-        const timeval tv = toTimeval(config_.stop_timeout);
+        const timeval tv = toTimeval(timeout);
         evtimer_add(stop_timer_.get(), &tv);
         server_->stopAccepting([this] {
             stop_timer_.reset();
@@ -171,31 +213,43 @@ private:
     // before if not. Pools are replaced by the manager without dropping
     // requests (Supervisor::reload); the bridge takes the new routes once the
     // pools they name serve.
-    void reload() {
+    // `report`, when set (pyfpmctl reload), hears how it ended.
+    void reload(std::function<void(control::ReloadOutcome)> report = {}) {
+        const auto refuse = [&](std::vector<std::string> errors) {
+            if (report) report({false, std::move(errors)});
+        };
         if (stopping_) {
             spdlog::info("SIGHUP: stopping; reload ignored");
-            return;
+            return refuse({"the daemon is stopping"});
+        }
+        if (reloading_ && report) {
+            return refuse({"a reload is under way; try again when it is done"});
         }
         if (reloading_) {
             reload_again_ = true;
             spdlog::info("SIGHUP: a reload is under way; reloading again after it");
             return;
         }
+        notifier_.reloading();
         auto loaded = config::load(config_.file);
         if (!loaded.config) {
             for (const auto& error : loaded.errors) spdlog::error("reload: {}", error.toString());
             spdlog::error("reload: {} is invalid; keeping the running configuration", config_.file.string());
-            return;
+            notifier_.reloaded("Reload failed: the configuration is invalid; running the previous one");
+            std::vector<std::string> errors;
+            for (const auto& error : loaded.errors) errors.push_back(error.toString());
+            return refuse(std::move(errors));
         }
         if (loaded.config->http.has_value() != config_.http.has_value()) {
             spdlog::error("reload: adding or removing the http section needs a restart; keeping the "
                           "running configuration");
-            return;
+            notifier_.reloaded("Reload failed: the http section was added or removed");
+            return refuse({"adding or removing the http section needs a restart"});
         }
         spdlog::info("reload: {} is valid; applying it", config_.file.string());
         reloading_ = true;
         auto next = std::make_shared<config::Config>(std::move(*loaded.config));
-        supervisor_->reload(next->pools, [this, next](std::vector<std::string> errors) {
+        supervisor_->reload(next->pools, [this, next, report](std::vector<std::string> errors) {
             reloading_ = false;
             for (const auto& error : errors) spdlog::error("reload: {}", error);
             if (!errors.empty()) {
@@ -203,6 +257,8 @@ private:
             } else {
                 applyDaemonSettings(*next);
             }
+            notifier_.reloaded(errors.empty() ? "Reloaded" : "Reload failed: see the error log");
+            if (report) report({errors.empty(), errors});
             if (reload_again_) {
                 reload_again_ = false;
                 reload();
@@ -217,6 +273,7 @@ private:
                 spdlog::error("reload: HTTP routes unchanged: {}", error);
             }
         }
+        setLogLevel(next.log_level);
         if (next.error_log != config_.error_log) {
             std::string error;
             if (!reopenLogs(next.error_log, error)) {
@@ -229,6 +286,23 @@ private:
         spdlog::info("reload: done");
     }
 
+    // The control socket (pyfpmctl(8)); throws manager::ListenError.
+    void startControl() {
+        control::DaemonHooks hooks;
+        hooks.reload = [this](std::function<void(control::ReloadOutcome)> done) { reload(std::move(done)); };
+        hooks.stop = [this](std::optional<std::chrono::milliseconds> timeout) {
+            stop("pyfpmctl stop", timeout.value_or(config_.stop_timeout));
+        };
+        hooks.reopenLogs = [this] { return reopenLogFiles("pyfpmctl reopen-logs"); };
+        control_dispatcher_ = std::make_unique<control::Dispatcher>(*supervisor_, std::move(hooks));
+        control_ = std::make_unique<control::Server>(
+            base_.get(), config_.control_socket,
+            [this](const control::Request& request, control::Server::Reply reply) {
+                control_dispatcher_->handle(request, std::move(reply));
+            });
+        spdlog::info("control socket {}", config_.control_socket.string());
+    }
+
     void stopWorkers() {
         if (workers_stopping_) return;
         workers_stopping_ = true;
@@ -239,10 +313,14 @@ private:
     std::filesystem::path worker_binary_;
     BasePtr base_{event_base_new(), &event_base_free};
     std::unique_ptr<manager::Supervisor> supervisor_;
+    Notifier notifier_{base_.get(), [this] { return workerTotals(supervisor_.get()); }};
     std::unique_ptr<SupervisorPools> pools_;
     std::unique_ptr<http::Server> server_;
     std::vector<EventPtr> signals_;
+    std::unique_ptr<control::Dispatcher> control_dispatcher_;
+    std::unique_ptr<control::Server> control_;
     EventPtr stop_timer_;
+    std::chrono::milliseconds stop_timeout_{0};
     bool stopping_ = false;
     bool workers_stopping_ = false;
     bool reloading_ = false;

@@ -6,6 +6,28 @@
 
 namespace pyfpm::daemon {
 
+namespace {
+
+spdlog::level::level_enum level_ = spdlog::level::info;
+
+spdlog::level::level_enum toSpdlog(config::LogLevel level) {
+    switch (level) {
+    case config::LogLevel::Error: return spdlog::level::err;
+    case config::LogLevel::Warning: return spdlog::level::warn;
+    case config::LogLevel::Notice: return spdlog::level::info;
+    case config::LogLevel::Info: return spdlog::level::info;
+    case config::LogLevel::Debug: return spdlog::level::debug;
+    }
+    return spdlog::level::info;
+}
+
+}  // namespace
+
+void setLogLevel(config::LogLevel level) {
+    level_ = toSpdlog(level);
+    spdlog::set_level(level_);
+}
+
 bool setupLogging(const std::filesystem::path& errorLog, std::string& error) {
     std::shared_ptr<spdlog::logger> logger;
     try {
@@ -21,7 +43,7 @@ bool setupLogging(const std::filesystem::path& errorLog, std::string& error) {
         return false;
     }
     logger->set_pattern("%Y-%m-%d %H:%M:%S.%e [%^%l%$] %v");
-    logger->set_level(spdlog::level::info);
+    logger->set_level(level_);
     // Worker output and errors must reach the log even if the daemon is
     // killed right after; lines are short and few next to requests.
     logger->flush_on(spdlog::level::trace);

@@ -9,7 +9,13 @@
 #include <filesystem>
 #include <string>
 
+#include "src/pyfpm/config/config.hpp"
+
 namespace pyfpm::daemon {
+
+// The threshold of the default logger, now and for every later
+// setupLogging (config's log_level; notice and info are spdlog's info).
+void setLogLevel(config::LogLevel level);
 
 // Installs the default logger: on stderr when `errorLog` is empty (colours
 // only on a terminal), else appending to that file. Returns false with

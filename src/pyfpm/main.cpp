@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
         return static_cast<int>(ExitCode::InvalidConfig);
     }
     std::string error;
+    pyfpm::daemon::setLogLevel(loaded.config->log_level);
     if (!pyfpm::daemon::setupLogging(loaded.config->error_log, error)) {
         std::cerr << "pyfpm: cannot open error_log " << loaded.config->error_log.string() << ": "
                   << error << '\n';

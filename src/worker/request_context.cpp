@@ -5,6 +5,9 @@ namespace pyfpm::worker {
 RequestContext::RequestContext(FCGX_Request& request, std::uint64_t contentLength)
     : request(request), body(request.in, contentLength), response(request.out)
 {
+    if (FCGX_GetParam("PYFPM_WORKER_HEADER", request.envp) != nullptr) {
+        response.nameWorker();
+    }
 }
 
 RequestContext::~RequestContext()

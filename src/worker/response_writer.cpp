@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cassert>
 #include <climits>
+#include <cstdio>
 #include <utility>
+
+#include <unistd.h>
 
 namespace pyfpm::worker {
 
@@ -36,11 +39,24 @@ bool ResponseWriter::put(std::string_view data)
     return !broken_;
 }
 
+void ResponseWriter::putWorkerHeader()
+{
+    if (!nameWorker_) {
+        return;
+    }
+    // CGI header order carries no meaning (RFC 3875 §6.3), so it may come
+    // before the Status line.
+    char line[48];
+    const int length = std::snprintf(line, sizeof(line), "X-Pyfpm-Worker: %d\r\n", static_cast<int>(::getpid()));
+    put(std::string_view(line, static_cast<std::size_t>(length)));
+}
+
 bool ResponseWriter::write(std::string_view data, bool flush)
 {
     assert(head_.has_value());
     if (!headSent_) {
         headSent_ = true;
+        putWorkerHeader();
         put(head_->block);
     }
     if (head_->contentLength) {
@@ -68,6 +84,7 @@ void ResponseWriter::sendInternalError()
     assert(!headSent_);
     headSent_ = true;
     answeredInternalError_ = true;
+    putWorkerHeader();
     put(kInternalError);
 }
 

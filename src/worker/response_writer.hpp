@@ -27,6 +27,11 @@ public:
     // True once sendInternalError has answered.
     bool answeredInternalError() const { return answeredInternalError_; }
 
+    // Adds "X-Pyfpm-Worker: <this pid>" to the head when it goes out: the
+    // daemon's bridge asks for it (FastCGI param PYFPM_WORKER_HEADER) to log
+    // which worker served, then strips it. nginx never asks.
+    void nameWorker() { nameWorker_ = true; }
+
     // Sets the head, or replaces one not yet sent (start_response with
     // exc_info).
     void setHead(ResponseHead head);
@@ -47,12 +52,14 @@ public:
 
 private:
     bool put(std::string_view data);
+    void putWorkerHeader();
 
     FCGX_Stream* out_;
     std::optional<ResponseHead> head_;
     bool headSent_ = false;
     bool broken_ = false;
     bool answeredInternalError_ = false;
+    bool nameWorker_ = false;
     std::uint64_t bodyBytes_ = 0;
 };
 

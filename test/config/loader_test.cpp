@@ -218,7 +218,7 @@ INSTANTIATE_TEST_SUITE_P(Syntax, ConfigErrorTest, testing::Values(
         "pyfpm.yaml:3:1: expected one YAML document, found 2"}},
     ErrorCase{"root_is_a_list", "- pools\n", {
         "pyfpm.yaml:1:1: expected a mapping with keys stop_timeout, emergency_restart_threshold, "
-        "emergency_restart_interval, error_log, http, pools, got a list"}}),
+        "emergency_restart_interval, error_log, log_level, http, control, pools, got a list"}}),
     [](const auto& info) { return std::string{info.param.name}; });
 
 INSTANTIATE_TEST_SUITE_P(Keys, ConfigErrorTest, testing::Values(
@@ -230,7 +230,7 @@ INSTANTIATE_TEST_SUITE_P(Keys, ConfigErrorTest, testing::Values(
         "pyfpm.yaml:5:5: pools.web.pm.max_children: unknown key; did you mean max_children?"}},
     ErrorCase{"unknown_key_without_suggestion", "daemonize: true\npools: {}\n", {
         "pyfpm.yaml:1:1: daemonize: unknown key; expected one of stop_timeout, "
-        "emergency_restart_threshold, emergency_restart_interval, error_log, http, pools",
+        "emergency_restart_threshold, emergency_restart_interval, error_log, log_level, http, control, pools",
         "pyfpm.yaml:2:1: pools: expected at least one pool"}},
     ErrorCase{"missing_required_keys", "pools:\n  web:\n    pm: static\n", {
         "pyfpm.yaml:2:3: pools.web.app: required key is missing",

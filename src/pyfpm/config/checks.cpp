@@ -97,6 +97,19 @@ void checkListenAddresses(const Config& config, Context& context) {
                           fmt::format("{} is already the listen address of {} at line {}",
                                       address, first->owner, first->at.line));
     }
+    // The control socket is a unix socket like a pool's: one owner per path.
+    // The default (not written) is reported at the pool that takes it.
+    const auto control = "unix:" + config.control_socket.string();
+    if (auto at = context.accepted("control.socket")) {
+        if (auto first = addresses.claim(control, {"control.socket", *at}))
+            context.error(*at, "control.socket",
+                          fmt::format("{} is already the listen address of {} at line {}", control,
+                                      first->owner, first->at.line));
+    } else if (auto first = addresses.claim(control, {"control.socket", {}})) {
+        context.error(first->at, fmt::format("pools.{}.listen", first->owner.substr(5)),
+                      fmt::format("{} is the default control.socket; set control.socket or move the pool",
+                                  control));
+    }
     if (!config.http) return;
     for (std::size_t i = 0; i < config.http->listen.size(); ++i) {
         auto key = httpListenKey(context, i);

@@ -10,4 +10,8 @@ const manager::PoolConfig* Config::findPool(const std::string& name) const {
     return found == pools.end() ? nullptr : &*found;
 }
 
+std::vector<Cidr> HttpConfig::defaultStatusAllow() {
+    return {*parseCidr("127.0.0.1/32"), *parseCidr("::1/128")};
+}
+
 }  // namespace pyfpm::config

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "manager/pool_config.hpp"
+#include "src/pyfpm/config/cidr.hpp"
 
 namespace pyfpm::config {
 
@@ -30,10 +31,38 @@ struct Route {
     std::string pool;            // Kind::Pool: a key of Config::pools
 };
 
+// The access log's default: the combined log format, then the request
+// time, the worker's time, the pool and the worker's pid (tokens in
+// pyfpm.yaml(5), http.access_log_format).
+inline constexpr const char* kDefaultAccessLogFormat =
+    "$remote_addr - $remote_user [$time_local] \"$request\" $status $body_bytes_sent "
+    "\"$http_referer\" \"$http_user_agent\" $request_time $upstream_response_time $pool $worker_pid";
+
+// The error log's threshold, php-fpm's log_level. spdlog has no level
+// between info and warning, so notice and info show the same lines.
+enum class LogLevel { Error, Warning, Notice, Info, Debug };
+
 struct HttpConfig {
     std::vector<HttpListen> listen;
     std::vector<Route> routes;  // in file order
+    // Answered by the daemon itself, never by a pool, so they work while
+    // every worker is busy (pyfpm(8), STATUS PAGE). Empty = not served.
+    std::string status_path;   // php-fpm's pm.status_path
+    std::string ping_path;     // php-fpm's ping.path; answers "pong"
+    std::string metrics_path;  // the status in Prometheus text format
+    // Serve those paths on this address only, instead of on http.listen.
+    std::optional<HttpListen> status_listen;
+    // Clients allowed on those paths; others get 403.
+    std::vector<Cidr> status_allow = defaultStatusAllow();
+    // "" = off, "stdout", or an absolute file path; reopened on SIGUSR1.
+    std::string access_log;
+    std::string access_log_format = kDefaultAccessLogFormat;
+
+    static std::vector<Cidr> defaultStatusAllow();
 };
+
+// control.socket when the file has none, relative to the file's folder.
+inline constexpr const char* kDefaultControlSocket = "pyfpm.sock";
 
 struct Config {
     std::filesystem::path file;  // absolute path of the YAML file
@@ -51,6 +80,10 @@ struct Config {
     // php-fpm's error_log: the daemon's log file, reopened on SIGUSR1.
     // Empty = standard error.
     std::filesystem::path error_log;
+    LogLevel log_level = LogLevel::Notice;
+    // control.socket: the unix socket pyfpmctl(8) talks to (mode 0600).
+    // Default: pyfpm.sock in the configuration file's folder.
+    std::filesystem::path control_socket;
 
     const manager::PoolConfig* findPool(const std::string& name) const;
 };

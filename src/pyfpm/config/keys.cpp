@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "src/pyfpm/config/accounts.hpp"
+#include "src/pyfpm/config/log_format.hpp"
 #include "src/pyfpm/config/readers.hpp"
 #include "src/pyfpm/config/values.hpp"
 
@@ -240,16 +241,97 @@ void readHttpListen(const Field& field, HttpConfig& http) {
         field.fail("expected at least one host:port");
 }
 
+// A path the daemon answers itself: an exact path, no query.
+bool isDaemonPath(std::string_view path) {
+    return isRoutePrefix(path) && path.size() > 1;
+}
+
+void readStatusListen(const Field& field, HttpConfig& http) {
+    constexpr std::string_view what = "host:port such as 127.0.0.1:9001 or [::1]:9001";
+    auto text = field.scalar(what);
+    if (!text) return;
+    auto parsed = parseHostPort(*text);
+    if (!parsed) return field.fail(expectedGot(what, field.node()));
+    http.status_listen = std::move(*parsed);
+}
+
+void readStatusAllow(const Field& field, HttpConfig& http) {
+    constexpr std::string_view what = "an address or a CIDR range such as 10.0.0.0/8 or ::1/128";
+    http.status_allow.clear();
+    forEachOfListOrOne(field, "an address range or a list of them", [&](const Field& element) {
+        auto text = element.scalar(what);
+        if (!text) return;
+        auto cidr = parseCidr(*text);
+        if (!cidr) return element.fail(expectedGot(what, element.node()));
+        http.status_allow.push_back(*cidr);
+    });
+}
+
+// "stdout", or a file the daemon appends to.
+void readAccessLog(const Field& field, HttpConfig& http) {
+    auto text = field.scalar("a path or stdout");
+    if (!text) return;
+    if (text->empty()) return field.fail(expectedGot("a path or stdout", field.node()));
+    if (*text == "stdout") {
+        http.access_log = *text;
+        return;
+    }
+    auto resolved = field.resolve(*text);
+    if (checkPath(field, resolved, PathCheck::FileInDirectory)) http.access_log = resolved.string();
+}
+
+void readAccessLogFormat(const Field& field, HttpConfig& http) {
+    auto text = field.scalar("a log format such as \"$remote_addr $status $request_time\"");
+    if (!text) return;
+    std::string error;
+    if (!parseLogFormat(*text, error)) return field.fail(error);
+    http.access_log_format = *text;
+}
+
 std::span<const Key<HttpConfig>> httpKeys() {
     static const std::vector<Key<HttpConfig>> keys{
         {"listen", Presence::Required, readHttpListen},
         {"routes", Presence::Required, readRoutes},
+        {"status_path", Presence::Optional,
+         text(&HttpConfig::status_path, isDaemonPath, "a path such as /status")},
+        {"ping_path", Presence::Optional, text(&HttpConfig::ping_path, isDaemonPath, "a path such as /ping")},
+        {"metrics_path", Presence::Optional,
+         text(&HttpConfig::metrics_path, isDaemonPath, "a path such as /metrics")},
+        {"status_listen", Presence::Optional, readStatusListen},
+        {"status_allow", Presence::Optional, readStatusAllow},
+        {"access_log", Presence::Optional, readAccessLog},
+        {"access_log_format", Presence::Optional, readAccessLogFormat},
     };
     return keys;
 }
 
 void readHttp(const Field& field, Config& config) {
     readMap(field, httpKeys(), config.http.emplace());
+}
+
+// control.socket: a unix socket path the daemon creates (pyfpmctl(8)).
+void readControlSocket(const Field& field, Config& config) {
+    auto text = field.scalar("a unix socket path");
+    if (!text) return;
+    if (text->empty()) return field.fail("expected a unix socket path, got an empty string");
+    auto socket = field.resolve(*text);
+    auto length = socket.native().size();
+    if (length > kMaxUnixPath)
+        return field.fail(fmt::format("unix socket path {} is {} bytes long; the limit is {}",
+                                      socket.string(), length, kMaxUnixPath));
+    if (!checkPath(field, socket, PathCheck::FileInDirectory)) return;
+    config.control_socket = std::move(socket);
+}
+
+std::span<const Key<Config>> controlKeys() {
+    static const std::vector<Key<Config>> keys{
+        {"socket", Presence::Optional, readControlSocket},
+    };
+    return keys;
+}
+
+void readControl(const Field& field, Config& config) {
+    readMap(field, controlKeys(), config);
 }
 
 std::span<const Key<Config>> daemonKeys() {
@@ -261,7 +343,14 @@ std::span<const Key<Config>> daemonKeys() {
         {"emergency_restart_interval", Presence::Optional,
          durationAtLeast(&Config::emergency_restart_interval, std::chrono::milliseconds{1})},
         {"error_log", Presence::Optional, path(&Config::error_log, PathCheck::FileInDirectory)},
+        {"log_level", Presence::Optional,
+         oneOf(&Config::log_level, {{"error", LogLevel::Error},
+                                    {"warning", LogLevel::Warning},
+                                    {"notice", LogLevel::Notice},
+                                    {"info", LogLevel::Info},
+                                    {"debug", LogLevel::Debug}})},
         {"http", Presence::Optional, readHttp},
+        {"control", Presence::Optional, readControl},
         {"pools", Presence::Required, readPools},
     };
     return keys;
@@ -271,6 +360,7 @@ std::span<const Key<Config>> daemonKeys() {
 
 Config readConfig(const YAML::Node& root, Context& context) {
     Config config;
+    config.control_socket = context.baseDir() / kDefaultControlSocket;
     readMap(Field{context, root, "", locationOf(root.Mark())}, daemonKeys(), config);
     return config;
 }

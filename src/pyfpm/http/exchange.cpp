@@ -74,6 +74,7 @@ Exchange::~Exchange() { releaseEvents(); }
 void Exchange::setState(State next) { state_ = next; }
 
 void Exchange::start() {
+    started_ = std::chrono::steady_clock::now();
     event_base* base = host_.base();
     timer_.reset(evtimer_new(base, &Exchange::onTimeout, this));
     const timeval timeout = toTimeval(settings_.requestTimeout);
@@ -115,6 +116,12 @@ void Exchange::onUpstreamHead(const fcgi::ResponseHead& head) {
     std::optional<std::uint64_t> contentLength;
     for (const auto& [name, value] : head.headers) {
         if (isHopByHopHeader(name)) continue;
+        if (iequals(name, kWorkerHeader)) {
+            pid_t pid = 0;
+            const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), pid);
+            if (error == std::errc() && end == value.data() + value.size() && pid > 0) worker_pid_ = pid;
+            continue;
+        }
         if (iequals(name, "Content-Length")) {
             const auto length = parseContentLength(value);
             if (!length || (contentLength && *contentLength != *length)) {
@@ -169,6 +176,7 @@ void Exchange::onUpstreamBody(std::string_view data) {
     }
     if (data.empty()) return;
 
+    body_bytes_ += data.size();
     evbuffer_add(chunk_.get(), data.data(), data.size());
     evhttp_send_reply_chunk_with_cb(request_, chunk_.get(), &Exchange::onClientDrained, &host_);
     evbuffer_drain(chunk_.get(), evbuffer_get_length(chunk_.get()));
@@ -317,6 +325,7 @@ void Exchange::clientGone() {
                      "was complete; closed the FastCGI connection",
                      settings_.pool, log_name_);
     }
+    noteUpstream();
     upstream_.close();
     releaseEvents();
     request_ = nullptr;
@@ -342,7 +351,19 @@ void Exchange::releaseEvents() {
     timer_.reset();
 }
 
+void Exchange::noteUpstream() {
+    if (noted_ || connection_ == nullptr) return;
+    noted_ = true;
+    UpstreamNote note;
+    note.pool = settings_.pool;
+    note.workerPid = worker_pid_;
+    note.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
+    note.bodyBytes = body_bytes_;
+    host_.noteUpstream(connection_, note);
+}
+
 void Exchange::finishResponse() {
+    noteUpstream();
     upstream_.close();
     releaseEvents();
     setState(State::Done);
@@ -355,6 +376,7 @@ void Exchange::finishResponse() {
 }
 
 void Exchange::answerError(int status, std::string_view body) {
+    noteUpstream();
     upstream_.close();
     releaseEvents();
     setState(State::Done);
@@ -366,6 +388,7 @@ void Exchange::answerError(int status, std::string_view body) {
 }
 
 void Exchange::truncateResponse() {
+    noteUpstream();
     upstream_.close();
     releaseEvents();
     host_.detach(connection_);
@@ -393,6 +416,7 @@ void Exchange::onFlushError(bufferevent*, short, void* self) {
 }
 
 void Exchange::closeClientConnection() {
+    noteUpstream();
     upstream_.close();
     releaseEvents();
     setState(State::Done);

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <event2/http.h>
+#include <sys/types.h>
 
 #include <chrono>
 #include <cstdint>
@@ -40,6 +41,22 @@
 namespace pyfpm::http {
 
 class Exchange;
+
+// The response header a pyfpm worker names itself in (its pid, decimal)
+// when the request carries the FastCGI param kWorkerHeaderParam, which the
+// bridge always sends. The bridge strips it from the response and logs the
+// pid ($worker_pid in the access log). nginx never sends the param, so its
+// clients never see the header.
+inline constexpr const char* kWorkerHeader = "X-Pyfpm-Worker";
+inline constexpr const char* kWorkerHeaderParam = "PYFPM_WORKER_HEADER";
+
+// What the access log wants to know about the worker's part of a request.
+struct UpstreamNote {
+    std::string pool;
+    pid_t workerPid = 0;                  // 0: unknown (no header came)
+    std::chrono::microseconds elapsed{0};  // connect to the end with the worker
+    std::uint64_t bodyBytes = 0;          // response body bytes queued for the client
+};
 
 // What an Exchange needs from the server that owns it.
 class ExchangeHost {
@@ -58,6 +75,9 @@ public:
     // True once the server stops accepting: responses then carry
     // `Connection: close` so that keep-alive clients go away.
     virtual bool closingConnections() const = 0;
+    // Once per Exchange, when its part ends (answered, failed, or the
+    // client gone), before the request goes back to evhttp.
+    virtual void noteUpstream(evhttp_connection* connection, const UpstreamNote& note) = 0;
 };
 
 struct ExchangeSettings {
@@ -125,6 +145,8 @@ private:
     bool clientHasWholeResponse() const;
     void logStderrLines(bool flush);
     void releaseEvents();
+    // Tells the host what the worker did; only the first call counts.
+    void noteUpstream();
     // The endings. Each leaves state Done (truncateResponse: Flushing, then
     // Done) and calls retire().
     void finishResponse();
@@ -149,6 +171,10 @@ private:
     bool warned_excess_ = false;
     std::optional<std::uint64_t> remaining_;  // body bytes still owed per Content-Length
     std::string stderr_pending_;             // an unfinished FCGI_STDERR line
+    std::chrono::steady_clock::time_point started_;
+    pid_t worker_pid_ = 0;
+    std::uint64_t body_bytes_ = 0;
+    bool noted_ = false;
 };
 
 std::string toString(Exchange::State state);

@@ -65,6 +65,11 @@ Server::Server(event_base* base, const config::Config& config, const PoolDirecto
       http_(evhttp_new(base)),
       reap_event_(event_new(base, -1, 0, &Server::onReap, this)),
       drained_event_(event_new(base, -1, 0, &Server::onDrained, this)) {
+    if (config.http) {
+        daemon_paths_ = DaemonPaths::from(*config.http);
+        status_listen_ = config.http->status_listen;
+        access_config_ = config.http;
+    }
     evhttp* http = http_.get();
     evhttp_set_gencb(http, &Server::onRequest, this);
     // Every method evhttp can parse goes to the application; static routes
@@ -78,6 +83,13 @@ Server::Server(event_base* base, const config::Config& config, const PoolDirecto
     evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(options_.maxBodyBytes));
     evhttp_set_max_headers_size(http, static_cast<ev_ssize_t>(options_.maxHeaderBytes));
     evhttp_set_timeout(http, static_cast<int>(options_.clientTimeout.count()));
+
+    status_http_.reset(evhttp_new(base));
+    evhttp_set_gencb(status_http_.get(), &Server::onStatusRequest, this);
+    evhttp_set_default_content_type(status_http_.get(), nullptr);
+    evhttp_set_max_body_size(status_http_.get(), 0);
+    evhttp_set_max_headers_size(status_http_.get(), static_cast<ev_ssize_t>(options_.maxHeaderBytes));
+    evhttp_set_timeout(status_http_.get(), static_cast<int>(options_.clientTimeout.count()));
 }
 
 Server::~Server() {
@@ -85,9 +97,11 @@ Server::~Server() {
     drained_ = nullptr;
     for (auto& [raw, exchange] : exchanges_) exchange->abandon();
     listeners_.clear();
+    status_listeners_.clear();
     // Frees every client connection and its request; the close callbacks
     // run inside and release the in-flight records.
     http_.reset();
+    status_http_.reset();
     in_flight_.clear();
     exchanges_.clear();
     retired_.clear();
@@ -124,14 +138,20 @@ bool Server::resolveTargets(const Router& router, const std::vector<manager::Poo
 
 bool Server::listen(std::string& error) {
     if (!resolveTargets(router_, pool_configs_, pool_targets_, error)) return false;
+    if (!openAccessLog(access_config_ ? &*access_config_ : nullptr, access_log_, error)) return false;
     for (const config::HttpListen& address : listen_addresses_) {
-        if (!bindOne(address, error)) {
+        if (!bindOne(address, http_.get(), listeners_, error)) {
             for (const Listener& listener : listeners_) {
                 evhttp_del_accept_socket(http_.get(), listener.socket);
             }
             listeners_.clear();
             return false;
         }
+    }
+    if (status_listen_ && !bindOne(*status_listen_, status_http_.get(), status_listeners_, error)) {
+        for (const Listener& listener : listeners_) evhttp_del_accept_socket(http_.get(), listener.socket);
+        listeners_.clear();
+        return false;
     }
     return true;
 }
@@ -146,6 +166,11 @@ bool Server::reconfigure(const config::Config& config, std::string& error) {
     Router router(config.http ? config.http->routes : std::vector<config::Route>{});
     std::unordered_map<std::string, PoolTarget> targets;
     if (!resolveTargets(router, config.pools, targets, error)) return false;
+    std::unique_ptr<AccessLog> accessLog;
+    if (!openAccessLog(config.http ? &*config.http : nullptr, accessLog, error)) return false;
+    const std::optional<config::HttpListen> statusListen =
+        config.http ? config.http->status_listen : std::nullopt;
+    if (!reconfigureStatusListen(statusListen, error)) return false;
 
     const auto sameAddress = [](const config::HttpListen& a, const config::HttpListen& b) {
         return a.host == b.host && a.port == b.port;
@@ -156,7 +181,7 @@ bool Server::reconfigure(const config::Config& config, std::string& error) {
         const bool bound = std::any_of(listen_addresses_.begin(), listen_addresses_.end(),
                                        [&](const auto& old) { return sameAddress(old, address); });
         if (bound) continue;
-        if (!bindOne(address, error)) {
+        if (!bindOne(address, http_.get(), listeners_, error)) {
             for (std::size_t i = kept; i < listeners_.size(); ++i) {
                 evhttp_del_accept_socket(http_.get(), listeners_[i].socket);
             }
@@ -177,13 +202,20 @@ bool Server::reconfigure(const config::Config& config, std::string& error) {
         return true;
     });
     listen_addresses_ = addresses;
+    if (config.http) {
+        daemon_paths_ = DaemonPaths::from(*config.http);
+        access_config_ = config.http;
+    }
+    // Unchanged target and format: the same logger (and file) goes on.
+    if (accessLog || !config.http || config.http->access_log.empty()) access_log_ = std::move(accessLog);
     pool_configs_ = config.pools;
     router_ = std::move(router);
     pool_targets_ = std::move(targets);
     return true;
 }
 
-bool Server::bindOne(const config::HttpListen& address, std::string& error) {
+bool Server::bindOne(const config::HttpListen& address, evhttp* http, std::vector<Listener>& into,
+                     std::string& error) {
     const std::string display = displayAddress(address.host, address.port);
     addrinfo hints = {};
     hints.ai_socktype = SOCK_STREAM;
@@ -223,15 +255,15 @@ bool Server::bindOne(const config::HttpListen& address, std::string& error) {
     std::string boundHost;
     localName(fd.get(), boundHost, listener.address.port);  // the port, when 0 was asked
     // On success evhttp owns the descriptor (closed when the listener goes).
-    listener.socket = evhttp_accept_socket_with_handle(http_.get(), fd.get());
+    listener.socket = evhttp_accept_socket_with_handle(http, fd.get());
     if (listener.socket == nullptr) {
         error = fmt::format("http.listen {}: evhttp_accept_socket_with_handle failed", display);
         return false;
     }
     fd.release();
-    spdlog::info("[http] listening on {}",
-                 displayAddress(listener.address.host, listener.address.port));
-    listeners_.push_back(std::move(listener));
+    spdlog::info("[http] listening on {}{}", displayAddress(listener.address.host, listener.address.port),
+                 http == status_http_.get() ? " (status_listen)" : "");
+    into.push_back(std::move(listener));
     return true;
 }
 
@@ -248,16 +280,24 @@ void Server::stopAccepting(std::function<void()> drained) {
         evhttp_del_accept_socket(http_.get(), listener.socket);
     }
     listeners_.clear();
+    for (const Listener& listener : status_listeners_) {
+        evhttp_del_accept_socket(status_http_.get(), listener.socket);
+    }
+    status_listeners_.clear();
     checkDrained();
 }
 
 void Server::onRequest(evhttp_request* request, void* self) {
-    static_cast<Server*>(self)->handle(request);
+    static_cast<Server*>(self)->handle(request, false);
 }
 
-void Server::handle(evhttp_request* request) {
+void Server::onStatusRequest(evhttp_request* request, void* self) {
+    static_cast<Server*>(self)->handle(request, true);
+}
+
+void Server::handle(evhttp_request* request, bool statusListener) {
     evhttp_connection* connection = evhttp_request_get_connection(request);
-    in_flight_[connection] = InFlight{request, nullptr};
+    begin(request);
     evhttp_request_set_on_complete_cb(request, &Server::onComplete, this);
     evhttp_connection_set_closecb(connection, &Server::onConnectionClose, this);
     if (stopping_) {
@@ -276,6 +316,15 @@ void Server::handle(evhttp_request* request) {
     if (decoded.error != PathError::None) {
         spdlog::info("[http] {}: 400: {}", logName, toString(decoded.error));
         sendPlainText(request, 400, "400 Bad Request\n");
+        return;
+    }
+    // The daemon's own paths: on status_listen when there is one, else on
+    // every listener, ahead of the routes.
+    if (statusListener || !status_listen_) {
+        if (answerDaemonPath(request, decoded.path, daemon_paths_, options_.statusSource)) return;
+    }
+    if (statusListener) {
+        sendPlainText(request, 404, "404 Not Found\n");
         return;
     }
     const RouteMatch match = router_.match(decoded.path);
@@ -360,6 +409,7 @@ void Server::proxy(evhttp_request* request, const RouteMatch& match, const std::
 
     fcgi::ParamsBuilder params;
     for (const auto& [name, value] : buildCgiParams(description)) params.add(name, value);
+    params.add(kWorkerHeaderParam, "1");
 
     ExchangeSettings settings;
     settings.pool = pool;
@@ -380,6 +430,9 @@ void Server::onComplete(evhttp_request* request, void* self) {
     auto* server = static_cast<Server*>(self);
     evhttp_connection* connection = evhttp_request_get_connection(request);
     if (connection != nullptr) evhttp_connection_set_closecb(connection, nullptr, nullptr);
+    if (const auto found = server->in_flight_.find(connection); found != server->in_flight_.end()) {
+        server->logAccess(found->second, request, evhttp_request_get_response_code(request));
+    }
     server->release(connection);
 }
 
@@ -387,9 +440,12 @@ void Server::onConnectionClose(evhttp_connection* connection, void* self) {
     auto* server = static_cast<Server*>(self);
     const auto found = server->in_flight_.find(connection);
     if (found == server->in_flight_.end()) return;
+    // The Exchange notes what the worker did before the record goes.
+    if (found->second.exchange != nullptr) found->second.exchange->clientGone();
     const InFlight record = found->second;
     server->in_flight_.erase(found);
-    if (record.exchange != nullptr) record.exchange->clientGone();
+    // nginx's 499: the client closed before the whole response was sent.
+    server->logAccess(record, nullptr, 499);
     // evhttp detaches a request that is still being answered from a failing
     // connection and leaves it to us; a request it still holds, it frees.
     if (evhttp_request_get_connection(record.request) == nullptr) {

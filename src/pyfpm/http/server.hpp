@@ -25,16 +25,20 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "src/pyfpm/config/config.hpp"
+#include "src/pyfpm/http/access_log.hpp"
+#include "src/pyfpm/http/daemon_paths.hpp"
 #include "src/pyfpm/http/exchange.hpp"
 #include "src/pyfpm/http/libevent_ptr.hpp"
 #include "src/pyfpm/http/mime_types.hpp"
 #include "src/pyfpm/http/pool_directory.hpp"
 #include "src/pyfpm/http/router.hpp"
+#include "src/pyfpm/http/status_source.hpp"
 #include "src/pyfpm/http/upstream.hpp"
 
 namespace pyfpm::http {
@@ -50,6 +54,9 @@ struct ServerOptions {
     int listenBacklog = 511;                       // as nginx
     std::string serverSoftware;  // SERVER_SOFTWARE; empty: "pyfpm/<version>"
     std::filesystem::path mimeTypes = MimeTypes::kSystemTable;
+    // What the status paths show; must outlive the Server. Null: the
+    // status page lists no pool.
+    const StatusSource* statusSource = nullptr;
 };
 
 class Server final : private ExchangeHost {
@@ -65,9 +72,11 @@ public:
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Binds every http.listen address (SO_REUSEADDR; IPv6 addresses
-    // IPV6_V6ONLY; a name binds its first address) and resolves each pool's
-    // socket address. Port 0 binds an ephemeral port (see listening()).
+    // Binds every http.listen address and http.status_listen (SO_REUSEADDR;
+    // IPv6 addresses IPV6_V6ONLY; a name binds its first address), opens
+    // http.access_log, and resolves each pool's socket address. Port 0 binds
+    // an ephemeral port (see listening()). An access log that cannot be
+    // opened fails like an address that cannot be bound.
     // Returns false with `error` naming the address, the call and strerror
     // ("bind(2) 127.0.0.1:8080: Address already in use") or the route and
     // pool at fault; nothing stays bound then.
@@ -83,6 +92,13 @@ public:
 
     // The bound addresses, ports as bound.
     std::vector<config::HttpListen> listening() const;
+    // http.status_listen as bound; nullopt when not configured.
+    std::optional<config::HttpListen> statusListening() const;
+
+    // SIGUSR1: opens the access log file again under its name (a rotation
+    // renamed it). True when there is none or it reopened; false with
+    // `error` when it could not be opened (lines keep going to the old file).
+    [[nodiscard]] bool reopenAccessLog(std::string& error);
 
     // Graceful stop, step one: closes the listening sockets so no new
     // connection is accepted, and answers every later request on an open
@@ -105,6 +121,7 @@ private:
     struct InFlight {
         evhttp_request* request = nullptr;
         Exchange* exchange = nullptr;  // set while a pool request is proxied
+        AccessRecord access;           // filled as the request goes
     };
     struct Listener {
         evhttp_bound_socket* socket = nullptr;
@@ -113,17 +130,23 @@ private:
     };
 
     static void onRequest(evhttp_request* request, void* self);
+    static void onStatusRequest(evhttp_request* request, void* self);
     static void onComplete(evhttp_request* request, void* self);
     static void onConnectionClose(evhttp_connection* connection, void* self);
     static void onReap(evutil_socket_t, short, void* self);
     static void onDrained(evutil_socket_t, short, void* self);
 
-    void handle(evhttp_request* request);
+    void handle(evhttp_request* request, bool statusListener);
+    void begin(evhttp_request* request);
+    void logAccess(const InFlight& record, evhttp_request* request, int status);
+    bool openAccessLog(const config::HttpConfig* http, std::unique_ptr<AccessLog>& log, std::string& error) const;
+    bool reconfigureStatusListen(const std::optional<config::HttpListen>& address, std::string& error);
     void proxy(evhttp_request* request, const RouteMatch& match, const std::string& path,
                std::string_view logName);
     void release(evhttp_connection* connection);
     void checkDrained();
-    bool bindOne(const config::HttpListen& address, std::string& error);
+    bool bindOne(const config::HttpListen& address, evhttp* http, std::vector<Listener>& into,
+                 std::string& error);
     static bool resolveTargets(const Router& router, const std::vector<manager::PoolConfig>& pools,
                                std::unordered_map<std::string, PoolTarget>& targets,
                                std::string& error);
@@ -134,6 +157,7 @@ private:
     void retire(Exchange* exchange) override;
     Exchange* exchangeFor(evhttp_connection* connection) const override;
     bool closingConnections() const override { return stopping_; }
+    void noteUpstream(evhttp_connection* connection, const UpstreamNote& note) override;
 
     event_base* base_;
     const PoolDirectory& pools_;
@@ -143,6 +167,14 @@ private:
     Router router_;
     MimeTypes mime_types_;
     EvhttpPtr http_;
+    // http.status_listen: its own evhttp, which answers the daemon's paths
+    // and nothing else. Null when not configured.
+    EvhttpPtr status_http_;
+    std::vector<Listener> status_listeners_;  // 0 or 1
+    std::optional<config::HttpListen> status_listen_;
+    DaemonPaths daemon_paths_;
+    std::unique_ptr<AccessLog> access_log_;
+    std::optional<config::HttpConfig> access_config_;  // access_log and its format
     EventPtr reap_event_;
     EventPtr drained_event_;
     std::vector<Listener> listeners_;
