@@ -24,6 +24,7 @@ std::string shippedConfig() {
     EXPECT_NE(yaml.find("127.0.0.1:8080"), std::string::npos);
     yaml = replaceAll(yaml, "127.0.0.1:8080", "127.0.0.1:{{port}}");
     yaml = replaceAll(yaml, "/tmp/pyfpm-web.sock", "{{dir}}/web.sock");
+    yaml = replaceAll(yaml, "/tmp/pyfpm-control.sock", "{{dir}}/control.sock");
     return replaceAll(yaml, "../examples/", "{{source}}/examples/");
 }
 
