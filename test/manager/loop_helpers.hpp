@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <regex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -99,6 +100,41 @@ private:
     std::shared_ptr<spdlog::logger> previous_;
 };
 
+// Reads from `fd` until a newline; the line without it, or nullopt when the
+// peer closes first or `timeout` passes. Retries what SIGCHLD (the
+// Supervisor's reaper) interrupts: poll(2) whatever SA_RESTART says.
+inline std::optional<std::string> readLine(int fd, std::chrono::milliseconds timeout)
+{
+    std::string line;
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (line.find('\n') == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
+                                                                                std::chrono::steady_clock::now());
+        if (left.count() <= 0) {
+            return std::nullopt;
+        }
+        pollfd pfd{fd, POLLIN, 0};
+        const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
+        if (ready < 0 && errno == EINTR) {
+            continue;
+        }
+        if (ready <= 0) {
+            return std::nullopt;
+        }
+        char buffer[512];
+        const ssize_t n = ::read(fd, buffer, sizeof(buffer));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return std::nullopt;
+        }
+        line.append(buffer, static_cast<std::size_t>(n));
+    }
+    line.resize(line.find('\n'));
+    return line;
+}
+
 // Connects to the unix socket and reads the fake worker's one-line answer
 // (without "\n"); "" on failure or after `timeout`.
 inline std::string askWorker(const std::filesystem::path& socket,
@@ -108,41 +144,9 @@ inline std::string askWorker(const std::filesystem::path& socket,
     if (!fd) {
         return {};
     }
-    std::string answer;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    for (;;) {
-        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline -
-                                                                                std::chrono::steady_clock::now());
-        if (left.count() <= 0) {
-            return {};
-        }
-        pollfd pfd{fd.get(), POLLIN, 0};
-        // SIGCHLD (the Supervisor's reaper) interrupts poll(2) whatever
-        // SA_RESTART says.
-        const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
-        if (ready < 0 && errno == EINTR) {
-            continue;
-        }
-        if (ready <= 0) {
-            return {};
-        }
-        char buffer[512];
-        const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            break;
-        }
-        answer.append(buffer, static_cast<std::size_t>(n));
-    }
-    if (!answer.empty() && answer.back() == '\n') {
-        answer.pop_back();
-    }
-    return answer;
+    return readLine(fd.get(), timeout).value_or("");
 }
 
-// The value of "key=value" in a fake worker's answer line.
 inline std::string field(const std::string& answer, const std::string& key)
 {
     const std::regex re("(?:^| )" + key + "=(\\S*)");

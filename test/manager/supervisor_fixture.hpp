@@ -107,36 +107,7 @@ inline std::string holdRequest(const fs::path& socket, const std::string& uri = 
     if (::send(fd.get(), line.data(), line.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(line.size())) {
         return {};
     }
-    std::string answer;
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (answer.find('\n') == std::string::npos) {
-        const auto left =
-            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-        pollfd pfd{fd.get(), POLLIN, 0};
-        if (left.count() <= 0) {
-            return {};
-        }
-        // SIGCHLD (the Supervisor's reaper) interrupts poll(2) whatever
-        // SA_RESTART says.
-        const int ready = ::poll(&pfd, 1, static_cast<int>(left.count()));
-        if (ready < 0 && errno == EINTR) {
-            continue;
-        }
-        if (ready <= 0) {
-            return {};
-        }
-        char buffer[512];
-        const ssize_t n = ::read(fd.get(), buffer, sizeof(buffer));
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n <= 0) {
-            return {};
-        }
-        answer.append(buffer, static_cast<std::size_t>(n));
-    }
-    answer.resize(answer.find('\n'));
-    return answer;
+    return readLine(fd.get(), timeout).value_or("");
 }
 
 inline std::set<pid_t> pidsOf(const PoolStatus& status)
