@@ -15,6 +15,7 @@
 
 #include "manager/listen_socket.hpp"
 #include "manager/supervisor.hpp"
+#include "manager/timeval.hpp"
 #include "src/pyfpm/config/loader.hpp"
 #include "src/pyfpm/control/dispatcher.hpp"
 #include "src/pyfpm/control/server.hpp"
@@ -31,10 +32,7 @@ namespace {
 using EventPtr = std::unique_ptr<event, decltype(&event_free)>;
 using BasePtr = std::unique_ptr<event_base, decltype(&event_base_free)>;
 
-timeval toTimeval(std::chrono::milliseconds ms) {
-    return timeval{static_cast<time_t>(ms.count() / 1000),
-                   static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
+using manager::toTimeval;
 
 // The bridge asks the manager whether a pool can take a request.
 // The status paths read every pool's status from the manager.

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "src/pyfpm/http/ascii.hpp"
+#include "manager/timeval.hpp"
 #include "src/pyfpm/http/reply.hpp"
 
 namespace pyfpm::http {
@@ -26,14 +27,6 @@ constexpr std::size_t kMaxStderrLine = 8 * 1024;
 std::string formatDuration(std::chrono::milliseconds duration) {
     const auto ms = duration.count();
     return ms % 1000 == 0 ? fmt::format("{}s", ms / 1000) : fmt::format("{}ms", ms);
-}
-
-timeval toTimeval(std::chrono::milliseconds duration) {
-    const auto ms = std::max<std::int64_t>(duration.count(), 0);
-    timeval tv = {};
-    tv.tv_sec = static_cast<time_t>(ms / 1000);
-    tv.tv_usec = static_cast<suseconds_t>((ms % 1000) * 1000);
-    return tv;
 }
 
 std::optional<std::uint64_t> parseContentLength(std::string_view value) {
@@ -77,7 +70,7 @@ void Exchange::start() {
     started_ = std::chrono::steady_clock::now();
     event_base* base = host_.base();
     timer_.reset(evtimer_new(base, &Exchange::onTimeout, this));
-    const timeval timeout = toTimeval(settings_.requestTimeout);
+    const timeval timeout = manager::toTimeval(settings_.requestTimeout);
     evtimer_add(timer_.get(), &timeout);
 
     // evhttp does not read from a client while its request is being
