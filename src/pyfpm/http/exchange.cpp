@@ -355,12 +355,18 @@ void Exchange::noteUpstream() {
     host_.noteUpstream(connection_, note);
 }
 
-void Exchange::finishResponse() {
+void Exchange::letGo() {
+    if (let_go_) return;
+    let_go_ = true;
     noteUpstream();
     upstream_.close();
     releaseEvents();
-    setState(State::Done);
     host_.detach(connection_);
+}
+
+void Exchange::finishResponse() {
+    letGo();
+    setState(State::Done);
     evhttp_request* request = std::exchange(request_, nullptr);
     connection_ = nullptr;
     // May complete synchronously (evhttp's on-complete callback runs inside).
@@ -369,11 +375,8 @@ void Exchange::finishResponse() {
 }
 
 void Exchange::answerError(int status, std::string_view body) {
-    noteUpstream();
-    upstream_.close();
-    releaseEvents();
+    letGo();
     setState(State::Done);
-    host_.detach(connection_);
     evhttp_request* request = std::exchange(request_, nullptr);
     connection_ = nullptr;
     sendPlainText(request, status, body);
@@ -381,10 +384,7 @@ void Exchange::answerError(int status, std::string_view body) {
 }
 
 void Exchange::truncateResponse() {
-    noteUpstream();
-    upstream_.close();
-    releaseEvents();
-    host_.detach(connection_);
+    letGo();
     request_ = nullptr;
     bufferevent* bev = evhttp_connection_get_bufferevent(connection_);
     if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
@@ -409,11 +409,8 @@ void Exchange::onFlushError(bufferevent*, short, void* self) {
 }
 
 void Exchange::closeClientConnection() {
-    noteUpstream();
-    upstream_.close();
-    releaseEvents();
+    letGo();
     setState(State::Done);
-    host_.detach(connection_);
     request_ = nullptr;
     // Frees the request with it; evhttp's close callback runs inside and
     // finds this Exchange already detached.

@@ -149,6 +149,10 @@ private:
     void noteUpstream();
     // The endings. Each leaves state Done (truncateResponse: Flushing, then
     // Done) and calls retire().
+    // What every ending does first, once: the access-log figures, the
+    // worker connection and timers dropped, the client connection handed
+    // back to the server.
+    void letGo();
     void finishResponse();
     void answerError(int status, std::string_view body);
     void truncateResponse();
@@ -174,7 +178,8 @@ private:
     std::chrono::steady_clock::time_point started_;
     pid_t worker_pid_ = 0;
     std::uint64_t body_bytes_ = 0;
-    bool noted_ = false;
+    bool noted_ = false;   // noteUpstream ran
+    bool let_go_ = false;  // letGo ran
 };
 
 std::string toString(Exchange::State state);
