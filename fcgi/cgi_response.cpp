@@ -44,6 +44,20 @@ std::string quote(std::string_view s) {
     return out;
 }
 
+// "bare CR (0x0d)", "NUL (0x00)", "0x1b": what the error names.
+std::string controlName(unsigned char byte) {
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string code = "0x";
+    code += hex[byte >> 4];
+    code += hex[byte & 0xf];
+    switch (byte) {
+    case '\r': return "bare CR (" + code + ")";
+    case '\0': return "NUL (" + code + ")";
+    case 0x7f: return "DEL (" + code + ")";
+    default: return code;
+    }
+}
+
 }  // namespace
 
 const std::string* ResponseHead::find(std::string_view name) const {
@@ -118,8 +132,22 @@ CgiResponseParser::Status CgiResponseParser::finish() {
 }
 
 bool CgiResponseParser::parseLine(std::string_view line) {
+    // RFC 9112 §5.2: obs-fold may be rejected or replaced; a proxy that
+    // joined the lines would pass on whatever the worker put after the fold.
     if (line.front() == ' ' || line.front() == '\t') {
-        fail("folded header line " + quote(line));
+        fail("folded header line (obsolete line folding) " + quote(line));
+        return false;
+    }
+    // Header injection: the bridge writes the value into the client's
+    // response, so no byte may end a line there or confuse a downstream
+    // parser. RFC 9110 §5.5 allows VCHAR, SP, HT and obs-text in a value;
+    // a name is a token (checked below), which excludes every control byte.
+    for (const char c : line) {
+        const auto byte = static_cast<unsigned char>(c);
+        if (byte >= 0x20 && byte != 0x7f) continue;
+        if (c == '\t') continue;
+        fail(std::string("control character ") + controlName(byte) + " in header line " +
+             quote(line));
         return false;
     }
     const std::size_t colon = line.find(':');
@@ -129,16 +157,10 @@ bool CgiResponseParser::parseLine(std::string_view line) {
     }
     const std::string_view name = line.substr(0, colon);
     if (name.empty() || !std::all_of(name.begin(), name.end(), isTokenChar)) {
-        fail("invalid header name " + quote(name));
+        fail("invalid header name " + quote(name) + " (not an RFC 9110 §5.6.2 token)");
         return false;
     }
     const std::string_view value = trim(line.substr(colon + 1));
-    // A CR or NUL left inside a value would let a worker inject a header
-    // into the client's response.
-    if (value.find_first_of(std::string_view("\r\0", 2)) != std::string_view::npos) {
-        fail("control character in header " + quote(line));
-        return false;
-    }
 
     if (!iequals(name, "Status")) {
         head_.headers.emplace_back(std::string(name), std::string(value));

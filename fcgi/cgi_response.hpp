@@ -38,6 +38,15 @@ public:
     // Feeds FCGI_STDOUT bytes. On Done, `bodyStart` is the part of `bytes`
     // after the blank line (possibly empty) and later bytes are body; call
     // feed() no more. Error is sticky; error() says why.
+    //
+    // Lines end in LF or CRLF. A header the bridge would copy into the
+    // client's response is an Error rather than passed on (header
+    // injection; the bridge answers 502): a CR anywhere but before the
+    // line's LF, a NUL or any other control byte (DEL included) except HT,
+    // a name that is not an RFC 9110 §5.6.2 token, a line without a colon,
+    // and obsolete line folding (a line starting with SP or HT; RFC 9112
+    // §5.2 allows rejecting it). Bytes 0x80-0xff (obs-text) are allowed in
+    // values. The error text names the offending byte and quotes the line.
     Status feed(std::string_view bytes, std::string_view& bodyStart);
 
     // Call when FCGI_STDOUT ended before Done: always an error ("missing blank

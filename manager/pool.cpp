@@ -1,5 +1,6 @@
 #include "manager/pool.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cassert>
@@ -11,6 +12,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "manager/command_policy.hpp"
 #include "manager/describe.hpp"
 #include "manager/isolation.hpp"
 #include "manager/recycling.hpp"
@@ -36,6 +38,20 @@ std::string_view withoutNewline(std::string_view message)
 {
     message.remove_suffix(1);
     return message;
+}
+
+// libfcgi's accept loop gives up on EAGAIN, so a command pool's socket must
+// block. pyfpm-worker makes the pool socket non-blocking, a flag of the
+// open file description that every process holding the socket shares: a
+// reload that turned a Python pool into a command pool on the same address
+// hands the command the flag too. Returns whether it was set.
+bool makeBlocking(int fd)
+{
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags < 0 || (flags & O_NONBLOCK) == 0) {
+        return false;
+    }
+    return ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == 0;
 }
 
 // Room for every worker of a full pool plus as many replacements: recycles
@@ -73,12 +89,16 @@ Pool::Pool(event_base* base, PoolConfig config, SharedListenSocket socket, std::
     if (listen_.kind == ListenAddress::Kind::Tcp) {
         listen_.port = socket_->port();
     }
-    request_.binary = std::move(workerBinary);
+    request_.binary = workerProgram(config_, workerBinary);
     request_.arguments = workerArguments(config_);
     request_.environment = workerEnvironment(config_, environment);
     request_.workingDir = config_.working_dir;
     request_.listenFd = socket_->fd();
-    request_.scoreboardFd = scoreboard_.fd();
+    // A command pool's program gets fds 0, 1 and 2 only. Its workers still
+    // take a scoreboard slot each, unwritten: the slots bound how many
+    // workers a pool may have alive at once, for every kind of pool.
+    request_.notifyPipe = keepsWorkerContract(config_);
+    request_.scoreboardFd = request_.notifyPipe ? scoreboard_.fd() : -1;
     request_.isolation = resolveIsolation(config_, ::geteuid() == 0);
 }
 
@@ -97,9 +117,23 @@ void Pool::start()
                      "daemon's user",
                      name());
     }
+    if (commandPool()) {
+        const std::vector<std::string> ignored = ignoredCommandKeys(config_);
+        if (!ignored.empty()) {
+            std::string keys;
+            for (const auto& key : ignored) {
+                keys += keys.empty() ? key : ", " + key;
+            }
+            spdlog::warn("[pool {}] {} ignored: a command pool's program keeps no scoreboard and cannot be asked "
+                         "to recycle itself or to write a Python stack",
+                         name(), keys);
+        }
+    }
+    lastDemand_ = Clock::now();
     const int initial = initialWorkers(config_);
-    spdlog::info("[pool {}] listening on {}; pm {}; starting {}", name(), listen_.toString(), toString(config_.pm),
-                 countOf(initial, "worker"));
+    spdlog::info("[pool {}] listening on {}; pm {}; starting {}{}", name(), listen_.toString(), toString(config_.pm),
+                 countOf(initial, "worker"),
+                 commandPool() ? fmt::format(" of {}", request_.binary.string()) : std::string());
     for (int i = 0; i < initial; ++i) {
         if (spawnOne() == 0) {
             break;
@@ -120,10 +154,18 @@ pid_t Pool::spawnOne()
                      name(), workers_.size());
         return 0;
     }
+    if (commandPool() && makeBlocking(request_.listenFd)) {
+        spdlog::warn("[pool {}] the pool socket was non-blocking (set by pyfpm-worker processes that share it, from "
+                     "before a reload); made it blocking again for {}",
+                     name(), request_.binary.string());
+    }
     SpawnRequest request = request_;
-    const long requestLimit = requestLimitFor(config_, random_);
-    const auto slotArguments = workerSlotArguments(*slot, requestLimit);
-    request.arguments.insert(request.arguments.end(), slotArguments.begin(), slotArguments.end());
+    long requestLimit = 0;
+    if (!commandPool()) {
+        requestLimit = requestLimitFor(config_, random_);
+        const auto slotArguments = workerSlotArguments(*slot, requestLimit);
+        request.arguments.insert(request.arguments.end(), slotArguments.begin(), slotArguments.end());
+    }
 
     SpawnedWorker spawned = spawnWorker(request);
     if (spawned.pid <= 0) {
@@ -144,8 +186,10 @@ pid_t Pool::spawnOne()
     ++workerCounts_[index(worker.state)];
 
     try {
-        worker.notify = std::make_unique<LineReader>(base_, std::move(spawned.notifyRead),
-                                                     [this, pid](std::string_view line) { onNotifyLine(pid, line); });
+        if (spawned.notifyRead) {
+            worker.notify = std::make_unique<LineReader>(
+                base_, std::move(spawned.notifyRead), [this, pid](std::string_view line) { onNotifyLine(pid, line); });
+        }
         worker.output = std::make_unique<LineReader>(base_, std::move(spawned.outputRead),
                                                      [this, pid](std::string_view line) { onOutputLine(pid, line); });
     } catch (const std::exception& e) {
@@ -161,6 +205,9 @@ pid_t Pool::spawnOne()
         // The forked child exits by itself; its exit carries this reason.
         spdlog::error("[pool {}] worker {} could not start: {}", name(), pid, spawned.error);
         worker.remember(spawned.error);
+    } else if (commandPool()) {
+        // exec(2) succeeded: all a command worker will ever say.
+        onReady(worker);
     } else {
         spdlog::debug("[pool {}] worker {} spawned in slot {}{}", name(), pid, *slot,
                       requestLimit > 0 ? fmt::format(", max_requests {}", requestLimit) : std::string());
@@ -197,11 +244,17 @@ void Pool::onReady(Worker& worker)
     }
     setWorkerState(worker, WorkerState::Ready);
     worker.readyAt = Clock::now();
-    backoff_.reset();
-    spdlog::info("[pool {}] worker {} ready after {}", name(), worker.pid,
-                 formatDuration(duration_cast<milliseconds>(worker.readyAt - worker.startedAt)));
-    // Idle until a tick sees it busy: no need to watch the socket for it.
-    ++lastIdle_;
+    if (commandPool()) {
+        // Ready at exec; the backoff waits for it to last
+        // (settleCommandWorkers), and nobody knows whether it is idle.
+        spdlog::info("[pool {}] worker {} started", name(), worker.pid);
+    } else {
+        backoff_.reset();
+        spdlog::info("[pool {}] worker {} ready after {}", name(), worker.pid,
+                     formatDuration(duration_cast<milliseconds>(worker.readyAt - worker.startedAt)));
+        // Idle until a tick sees it busy: no need to watch the socket for it.
+        ++lastIdle_;
+    }
     finishRecycle(worker);
     updateState();
     notifyObserver();
@@ -212,7 +265,10 @@ void Pool::onOutputLine(pid_t pid, std::string_view line)
 {
     Worker* worker = find(pid);
     assert(worker != nullptr);
-    const WorkerOutputLine output = classifyWorkerOutput(line);
+    // A command pool's program is never pyfpm-worker: a line of its own
+    // that happens to read "info: ..." still gets the pool and pid.
+    const WorkerOutputLine output =
+        commandPool() ? WorkerOutputLine{spdlog::level::warn, line, false} : classifyWorkerOutput(line);
     if (output.fromWorker) {
         spdlog::log(output.level, "{}", output.message);
     } else {
@@ -273,13 +329,16 @@ void Pool::onWorkerExit(pid_t pid, int status)
     const std::string recycled = worker.recycleReason.empty()
                                      ? std::string()
                                      : fmt::format(" ({} {})", worker.recycleReason, worker.recycleValue);
-    const std::string lifetime = formatDuration(duration_cast<milliseconds>(Clock::now() - worker.startedAt));
+    const milliseconds lived = duration_cast<milliseconds>(Clock::now() - worker.startedAt);
+    const std::string lifetime = formatDuration(lived);
     const std::string how = describeWaitStatus(status);
     const std::deque<std::string> output = std::move(worker.recentOutput);
     forgetWorker(worker);
     workers_.erase(found);
 
-    switch (decideAfterExit(stateAtExit, stopping_)) {
+    const AfterExit after = commandPool() ? decideAfterCommandExit(stateAtExit, stopping_, lived)
+                                          : decideAfterExit(stateAtExit, stopping_);
+    switch (after) {
     case AfterExit::Forget:
         if (reason == StopReason::None || reason == StopReason::PoolStop) {
             spdlog::info("[pool {}] worker {} {} after {}", name(), pid, how, lifetime);
@@ -298,7 +357,14 @@ void Pool::onWorkerExit(pid_t pid, int status)
         }
         break;
     case AfterExit::RestartAfterBackoff:
-        scheduleRestart(fmt::format("worker {} {} before it was ready", pid, how), output, lifetime);
+        if (commandPool() && stateAtExit != WorkerState::Starting) {
+            scheduleRestart(fmt::format("worker {} {} {} after it started (a command worker must run {} to count as "
+                                        "started)",
+                                        pid, how, lifetime, formatDuration(kCommandSettleTime)),
+                            output, {});
+        } else {
+            scheduleRestart(fmt::format("worker {} {} before it was ready", pid, how), output, lifetime);
+        }
         break;
     }
 
@@ -394,6 +460,19 @@ std::vector<pid_t> Pool::livePids() const
         pids.push_back(pid);
     }
     return pids;
+}
+
+int Pool::provenWorkers() const
+{
+    if (!commandPool()) {
+        return readyWorkers();
+    }
+    int proven = 0;
+    for (const auto& [pid, worker] : workers_) {
+        const bool serving = worker->state == WorkerState::Ready || worker->state == WorkerState::Recycling;
+        proven += serving && worker->settled ? 1 : 0;
+    }
+    return proven;
 }
 
 int Pool::readyWorkers() const

@@ -3,6 +3,12 @@
 // stops those over request_timeout, writes the slowlog, restarts the pool
 // when workers keep crashing (emergency_restart_threshold), replaces the
 // dead and backs off when they die before becoming ready.
+//
+// A command pool (PoolKind::Command) runs a foreign FastCGI responder
+// instead of pyfpm-worker: no notify pipe, no scoreboard, so its workers
+// are ready at exec, scale on the accept queue alone
+// (manager/command_policy.hpp), and are neither recycled nor watched for
+// request_timeout or slowlog_timeout.
 #pragma once
 
 #include <sys/types.h>
@@ -79,8 +85,16 @@ public:
     PoolStatus status() const;
     // Ready and Recycling workers: those that accept.
     int readyWorkers() const;
+    // Ready workers that proved their program works: readyWorkers(), but
+    // for a command pool only those that have run kCommandSettleTime
+    // (command_policy.hpp). A reload switches to a new pool on these, so
+    // a command that exits at once leaves the old workers serving.
+    int provenWorkers() const;
     // Null once the stop completed.
     const SharedListenSocket& socket() const { return socket_; }
+
+    // A command pool: its workers keep no worker contract (command_policy.hpp).
+    bool commandPool() const { return config_.kind == PoolKind::Command; }
 
     // Called after the pool's state or its number of ready workers changed.
     // It runs inside the pool's own callbacks: it may only schedule work
@@ -159,8 +173,15 @@ private:
     void measureQueue();
     // `connectionPending`: the tick was woken by the listening socket.
     void scale(Clock::time_point now, bool connectionPending);
-    // `oldestRequest`: how long the longest-running request has run.
-    void noteMaxChildrenReached(bool reached, std::chrono::milliseconds oldestRequest, Clock::time_point now);
+    // scale() for a command pool: the accept queue is all it knows.
+    void scaleCommand(Clock::time_point now, bool connectionPending);
+    // A command pool in backoff: the backoff starts over once a worker has
+    // run for kCommandSettleTime.
+    void settleCommandWorkers(Clock::time_point now);
+    // `oldestRequest`: how long the longest-running request has run;
+    // nullopt when nobody knows (a command pool).
+    void noteMaxChildrenReached(bool reached, std::optional<std::chrono::milliseconds> oldestRequest,
+                                Clock::time_point now);
     void watchListenSocket();
     void emergencyRestart(int crashes);
 
@@ -204,6 +225,9 @@ private:
     bool listenWatchArmed_ = false;
     int spawnRate_ = 1;      // pm dynamic: ScaleDecision::nextSpawnRate
     int lastIdle_ = 0;       // idle workers at the last tick (plus those ready since)
+    // A command pool: the last time demand showed (a non-empty queue, a
+    // spawn, the start); it shrinks after process_idle_timeout without.
+    Clock::time_point lastDemand_;
     std::deque<pid_t> recycleQueue_;  // Recycling workers waiting for a replacement, oldest first
 
     std::vector<StopStep> stopLadder_;

@@ -37,11 +37,33 @@ enum class ProcessManager { Static, Dynamic, Ondemand };
 // "static", "dynamic", "ondemand": as the configuration spells them.
 std::string_view toString(ProcessManager pm);
 
+// `scripts:`: php-fpm's model for Python files. The worker runs the file
+// named by SCRIPT_FILENAME when it lies below `root` (after resolving
+// symlinks) and ends in one of `extensions`.
+struct ScriptsConfig {
+    std::filesystem::path root;                  // absolute, a directory
+    std::vector<std::string> extensions{".py"};  // each starts with '.'
+
+    friend bool operator==(const ScriptsConfig&, const ScriptsConfig&) = default;
+};
+
+// What a pool runs: exactly one of `app`, `scripts` and `command` is set.
+enum class PoolKind { App, Scripts, Command };
+
 struct PoolConfig {
     std::string name;
 
+    PoolKind kind = PoolKind::App;
     // `app: "module:callable"`, a WSGI application (PEP 3333).
     std::string app;
+    // `scripts: {root: DIR, extensions: [.py]}`: Python files under a root.
+    ScriptsConfig scripts;
+    // `command: [argv...]`: any FastCGI responder that accepts on fd 0
+    // (FCGI_LISTENSOCK_FILENO, spawn-fcgi's contract). command[0] is an
+    // absolute path (the loader resolves a bare name through PATH). Such a
+    // worker has no notify or scoreboard descriptor: it counts as ready once
+    // started, and the status shows it without per-request detail.
+    std::vector<std::string> command;
     // `python_path`: prepended to sys.path, in order; absolute.
     std::vector<std::filesystem::path> python_path;
     // `virtualenv`: optional; its site-packages are added like a venv's python.

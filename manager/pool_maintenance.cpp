@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "manager/command_policy.hpp"
 #include "manager/describe.hpp"
 #include "manager/listen_queue.hpp"
 #include "manager/pool.hpp"
@@ -27,6 +28,7 @@ void Pool::maintain(Trigger trigger)
         return;
     }
     const auto now = Clock::now();
+    settleCommandWorkers(now);
     readSlots();
     // Also while stopping: a draining worker stuck in a request is still
     // stopped at request_timeout.
@@ -48,6 +50,9 @@ void Pool::maintain(Trigger trigger)
 
 void Pool::readSlots()
 {
+    if (commandPool()) {
+        return;  // their slots hold only the pid they were assigned
+    }
     for (auto& [pid, worker] : workers_) {
         std::optional<SlotSnapshot> slot = scoreboard_.read(worker->slot);
         // A torn read (the worker died mid-write) keeps the last good one.
@@ -141,8 +146,35 @@ void Pool::measureQueue()
     maxListenQueue_ = std::max(maxListenQueue_, queue->length);
 }
 
+void Pool::settleCommandWorkers(Clock::time_point now)
+{
+    if (!commandPool()) {
+        return;
+    }
+    bool settled = false;
+    for (const auto& [pid, worker] : workers_) {
+        if (worker->settled || worker->state != WorkerState::Ready || now - worker->readyAt < kCommandSettleTime) {
+            continue;
+        }
+        worker->settled = true;
+        settled = true;
+        if (backoff_.failures() > 0) {
+            spdlog::info("[pool {}] worker {} has run {}: the program starts; the backoff starts over", name(), pid,
+                         formatDuration(kCommandSettleTime));
+            backoff_.reset();
+        }
+    }
+    if (settled) {
+        notifyObserver();  // a reload waiting for proven workers looks again
+    }
+}
+
 void Pool::scale(Clock::time_point now, bool connectionPending)
 {
+    if (commandPool()) {
+        scaleCommand(now, connectionPending);
+        return;
+    }
     ScalingInput input;
     input.spawnRate = spawnRate_;
     // Woken by a connection on a socket whose queue the kernel does not
@@ -218,7 +250,66 @@ void Pool::scale(Clock::time_point now, bool connectionPending)
     noteMaxChildrenReached(decision.maxChildrenReached, milliseconds(oldestMs), now);
 }
 
-void Pool::noteMaxChildrenReached(bool reached, milliseconds oldestRequest, Clock::time_point now)
+void Pool::scaleCommand(Clock::time_point now, bool connectionPending)
+{
+    CommandScalingInput input;
+    input.spawnRate = spawnRate_;
+    input.listenQueue = listenQueue_;
+    input.connectionPending = connectionPending;
+    for (const auto& [pid, worker] : workers_) {
+        switch (worker->state) {
+        case WorkerState::Starting:
+            ++input.starting;
+            break;
+        case WorkerState::Ready:
+        case WorkerState::Recycling:
+            input.running.push_back({pid, worker->startedAt});
+            break;
+        case WorkerState::Stopping:
+            break;
+        }
+    }
+    if (listenQueue_ > 0) {
+        lastDemand_ = now;
+    }
+    input.lastDemand = lastDemand_;
+    // Every running command worker counts as active (pool_status.hpp).
+    maxActive_ = std::max(maxActive_, static_cast<int>(input.running.size()));
+
+    const ScaleDecision decision = decideCommandScale(config_, input, now);
+    spawnRate_ = decision.nextSpawnRate;
+    for (const pid_t pid : decision.stop) {
+        Worker* worker = find(pid);
+        if (worker == nullptr || worker->state != WorkerState::Ready) {
+            continue;
+        }
+        spdlog::info("[pool {}] worker {} stopped: the accept queue has been empty for over {} (pm {}: {} running, "
+                     "keeping at least {})",
+                     name(), pid, formatDuration(config_.process_idle_timeout), toString(config_.pm),
+                     input.running.size(), config_.pm == ProcessManager::Dynamic ? config_.start_servers : 0);
+        stopWorker(*worker, StopReason::ScaledDown, std::nullopt);
+    }
+
+    int spawn = decision.spawn;
+    const int live = input.starting + static_cast<int>(input.running.size());
+    if (config_.pm == ProcessManager::Static) {
+        spawn += std::max(0, config_.max_children - live);
+    }
+    if (spawn > 0 && !nextStartAt_) {
+        spdlog::info("[pool {}] spawning {} (pm {}: {} running, {} starting, {} waiting in the queue)", name(),
+                     countOf(spawn, "worker"), toString(config_.pm), input.running.size(), input.starting,
+                     std::max(0, listenQueue_));
+        lastDemand_ = now;
+        for (int i = 0; i < spawn; ++i) {
+            if (spawnOne() == 0) {
+                break;
+            }
+        }
+    }
+    noteMaxChildrenReached(decision.maxChildrenReached, std::nullopt, now);
+}
+
+void Pool::noteMaxChildrenReached(bool reached, std::optional<milliseconds> oldestRequest, Clock::time_point now)
 {
     if (!reached) {
         maxChildrenEpisode_ = false;
@@ -234,9 +325,11 @@ void Pool::noteMaxChildrenReached(bool reached, milliseconds oldestRequest, Cloc
         return;
     }
     lastMaxChildrenWarning_ = now;
-    spdlog::warn("[pool {}] server reached max_children ({}): {} waiting in the queue, the oldest request running "
-                 "for {}; requests wait until a worker is free (consider raising max_children)",
-                 name(), config_.max_children, std::max(0, listenQueue_), formatDuration(oldestRequest));
+    spdlog::warn("[pool {}] server reached max_children ({}): {} waiting in the queue{}; requests wait until a "
+                 "worker is free (consider raising max_children)",
+                 name(), config_.max_children, std::max(0, listenQueue_),
+                 oldestRequest ? fmt::format(", the oldest request running for {}", formatDuration(*oldestRequest))
+                               : std::string());
 }
 
 void Pool::watchListenSocket()

@@ -27,12 +27,29 @@ SlotState activityOf(const Worker& worker, const std::optional<SlotSnapshot>& sl
     return slot->state;
 }
 
+// A command worker: nobody can tell idle from busy, so a running one counts
+// as active (pool_status.hpp).
+SlotState commandActivityOf(const Worker& worker)
+{
+    switch (worker.state) {
+    case WorkerState::Starting:
+        return SlotState::Starting;
+    case WorkerState::Stopping:
+        return SlotState::Draining;
+    case WorkerState::Recycling:
+    case WorkerState::Ready:
+        break;
+    }
+    return SlotState::Busy;
+}
+
 }  // namespace
 
 PoolStatus Pool::status() const
 {
     PoolStatus status;
     status.name = name();
+    status.kind = config_.kind;
     status.state = state_;
     status.listen = listen_;
     status.pm = config_.pm;
@@ -44,6 +61,12 @@ PoolStatus Pool::status() const
     status.limits.maxRssBytes = static_cast<std::uint64_t>(config_.max_rss);
     status.limits.requestTimeout = config_.request_timeout;
     status.limits.slowlogTimeout = config_.slowlog_timeout;
+    if (commandPool()) {
+        // Ignored for command pools (command_policy.hpp): show them off.
+        status.limits.maxRequests = 0;
+        status.limits.maxRssBytes = 0;
+        status.limits.slowlogTimeout = milliseconds(0);
+    }
     status.limits.processIdleTimeout = config_.process_idle_timeout;
     status.startTime = startTime_;
     status.startingWorkers = workerCounts_[static_cast<std::size_t>(WorkerState::Starting)];
@@ -55,15 +78,24 @@ PoolStatus Pool::status() const
     std::uint64_t liveRequests = 0;
     DurationHistogram liveDurations;
     for (const auto& [pid, worker] : workers_) {
+        WorkerStatus entry;
+        entry.pid = pid;
+        entry.state = worker->state;
+        entry.startedAt = worker->startedAt;
+        if (commandPool()) {
+            entry.detail = false;
+            entry.activity = commandActivityOf(*worker);
+            if (worker->state == WorkerState::Ready || worker->state == WorkerState::Recycling) {
+                ++status.busyWorkers;
+            }
+            status.workers.push_back(std::move(entry));
+            continue;
+        }
         std::optional<SlotSnapshot> slot = scoreboard_.read(worker->slot);
         if (!slot || slot->pid != pid) {
             slot = worker->lastSlot;
         }
-        WorkerStatus entry;
-        entry.pid = pid;
-        entry.state = worker->state;
         entry.activity = activityOf(*worker, slot);
-        entry.startedAt = worker->startedAt;
         if (slot) {
             entry.requests = slot->requests;
             entry.method = slot->method;

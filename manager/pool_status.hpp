@@ -24,9 +24,13 @@ struct WorkerStatus {
     WorkerState state = WorkerState::Starting;  // the manager's view
     // What the worker does, php-fpm's "state": Starting (not ready yet),
     // Idle, Busy, or Draining (told to stop, or recycling). A ready worker
-    // that keeps no scoreboard (started by hand, a foreign program) shows
-    // Idle.
+    // that keeps no scoreboard (started by hand) shows Idle.
     SlotState activity = SlotState::Starting;
+    // False for a command pool's worker (PoolKind::Command): it has no
+    // scoreboard, so the fields below stay zero and empty, and `activity`
+    // is Busy whenever it runs (whether it serves a request right now is
+    // unknown; status pages show it as running, not as busy).
+    bool detail = true;
     std::chrono::steady_clock::time_point startedAt;
     // From the scoreboard (zero until the worker wrote its slot):
     std::uint64_t requests = 0;
@@ -42,6 +46,7 @@ struct WorkerStatus {
 
 struct PoolStatus {
     std::string name;
+    PoolKind kind = PoolKind::App;
     PoolState state = PoolState::Starting;
     // As bound: a tcp `listen` with port 0 shows the port the kernel chose.
     ListenAddress listen;
@@ -52,6 +57,8 @@ struct PoolStatus {
         int startServers = 0;
         int minSpareServers = 0;
         int maxSpareServers = 0;
+        // Recycling and the slowlog are off (0) for command pools, which
+        // ignore them.
         long maxRequests = 0;             // 0 = none
         std::uint64_t maxRssBytes = 0;    // 0 = none
         std::chrono::milliseconds requestTimeout{0};
@@ -69,7 +76,9 @@ struct PoolStatus {
     int recyclingWorkers = 0;
     int stoppingWorkers = 0;
     // By the scoreboard, among workers that serve (php-fpm's "idle
-    // processes", "active processes").
+    // processes", "active processes"). A command pool has no scoreboard:
+    // its serving workers all count as busy, so that idle + busy is still
+    // php-fpm's "total processes"; its accept queue says more.
     int idleWorkers = 0;
     int busyWorkers = 0;
     std::vector<WorkerStatus> workers;  // by pid

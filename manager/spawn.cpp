@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cassert>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -62,7 +63,7 @@ struct ChildSetup : bp::extend::handler {
 
     pid_t daemonPid = -1;
     std::array<int, kMaxFds> sources{};  // index: descriptor number in the worker
-    std::size_t fdCount = 0;             // 4, or 5 with a scoreboard
+    std::size_t fdCount = 0;             // 3 (a command pool), 4, or 5 with a scoreboard
     const Isolation* isolation = nullptr;
     const char* workingDir = nullptr;
     pid_t* forkedPid = nullptr;
@@ -165,9 +166,43 @@ Pipe makePipe()
 
 }  // namespace
 
+std::filesystem::path workerProgram(const PoolConfig& pool, const std::filesystem::path& workerBinary)
+{
+    if (pool.kind == PoolKind::Command && !pool.command.empty()) {
+        return pool.command.front();
+    }
+    return workerBinary;
+}
+
+bool keepsWorkerContract(const PoolConfig& pool)
+{
+    switch (pool.kind) {
+    case PoolKind::App:
+    case PoolKind::Scripts:
+        return true;
+    case PoolKind::Command:
+        return false;
+    }
+    return true;
+}
+
 std::vector<std::string> workerArguments(const PoolConfig& pool)
 {
-    std::vector<std::string> arguments{"--app", pool.app};
+    std::vector<std::string> arguments;
+    if (pool.kind == PoolKind::Command) {
+        if (!pool.command.empty()) {
+            arguments.assign(pool.command.begin() + 1, pool.command.end());
+        }
+        return arguments;
+    }
+    if (pool.kind == PoolKind::Scripts) {
+        arguments.insert(arguments.end(), {"--scripts", pool.scripts.root.string()});
+        for (const auto& extension : pool.scripts.extensions) {
+            arguments.insert(arguments.end(), {"--script-extension", extension});
+        }
+    } else {
+        arguments.insert(arguments.end(), {"--app", pool.app});
+    }
     for (const auto& dir : pool.python_path) {
         arguments.insert(arguments.end(), {"--python-path", dir.string()});
     }
@@ -225,11 +260,15 @@ Environment currentEnvironment()
 
 SpawnedWorker spawnWorker(const SpawnRequest& request)
 {
+    // Descriptors 3 and 4 come in that order or not at all.
+    assert(request.notifyPipe || request.scoreboardFd < 0);
     SpawnedWorker result;
     Pipe notify;
     Pipe output;
     try {
-        notify = makePipe();
+        if (request.notifyPipe) {
+            notify = makePipe();
+        }
         output = makePipe();
     } catch (const std::system_error& e) {
         result.error = e.what();
@@ -245,7 +284,7 @@ SpawnedWorker spawnWorker(const SpawnRequest& request)
     setup.daemonPid = ::getpid();
     setup.sources = {request.listenFd, output.write.get(), output.write.get(), notify.write.get(),
                      request.scoreboardFd};
-    setup.fdCount = request.scoreboardFd >= 0 ? 5 : 4;
+    setup.fdCount = !request.notifyPipe ? 3 : request.scoreboardFd >= 0 ? 5 : 4;
     static_assert(contract::kListenFd == 0 && contract::kNotifyFd == 3 && contract::kScoreboardFd == 4);
     setup.isolation = &request.isolation;
     const std::string workingDir = request.workingDir.string();

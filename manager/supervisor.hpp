@@ -85,11 +85,12 @@ public:
     // drain (SIGTERM: in-flight requests finish, bounded by their
     // request_timeout) and stop, their unix socket files removed; changed
     // pools (any PoolConfig difference) are replaced: a new pool object
-    // starts its workers and takes over once they are all ready, then the
-    // old workers are told to finish their current request and exit. A
-    // changed pool that keeps its `listen` address shares the very same
-    // listening socket between old and new workers, so no connection in the
-    // accept queue is lost. If the new workers fail (the new pool goes
+    // starts its workers and takes over once they are all ready (a command
+    // pool's: once they have run kCommandSettleTime, command_policy.hpp),
+    // then the old workers are told to finish their current request and
+    // exit. A changed pool that keeps its `listen` address shares the very
+    // same listening socket between old and new workers, so no connection
+    // in the accept queue is lost. If the new workers fail (the new pool goes
     // failing) or are not ready within reloadReadyTimeout, they are stopped
     // and the old workers keep serving. Unchanged pools are left alone.
     //

@@ -180,7 +180,7 @@ void Supervisor::checkReload()
     auto& candidates = reload_->candidates;
     for (std::size_t i = 0; i < candidates.size();) {
         Pool& candidate = *candidates[i];
-        const bool ready = candidate.readyWorkers() >= initialWorkers(candidate.config()) &&
+        const bool ready = candidate.provenWorkers() >= initialWorkers(candidate.config()) &&
                            candidate.state() != PoolState::Failing;
         std::string failure;
         if (!ready && candidate.state() == PoolState::Failing) {
@@ -190,7 +190,7 @@ void Supervisor::checkReload()
                 failure += ": " + status.lastFailureOutput.back();
             }
         } else if (!ready && reload_->expired) {
-            failure = fmt::format("{} of {} ready after {}", candidate.readyWorkers(),
+            failure = fmt::format("{} of {} ready after {}", candidate.provenWorkers(),
                                   initialWorkers(candidate.config()), formatDuration(options_.reloadReadyTimeout));
         }
         if (!ready && failure.empty()) {

@@ -52,7 +52,10 @@ struct Worker {
     WorkerState state = WorkerState::Starting;
     StopReason stopReason = StopReason::None;
     std::chrono::steady_clock::time_point startedAt;
-    std::chrono::steady_clock::time_point readyAt;  // when "ready\n" came
+    std::chrono::steady_clock::time_point readyAt;  // when "ready\n" came (a command worker: exec)
+    // A command worker that has run kCommandSettleTime (command_policy.hpp):
+    // its program works. Python workers prove that by becoming ready.
+    bool settled = false;
     std::unique_ptr<LineReader> notify;  // "ready\n" and "recycle ...\n" arrive here
     std::unique_ptr<LineReader> output;  // stdout and stderr, merged
     std::deque<std::string> recentOutput;

@@ -1,6 +1,7 @@
 // pyfpm-worker: wiring only. See accept_loop.hpp, python_host.hpp,
-// wsgi_app.hpp, worker_status.hpp and slowlog.hpp for what each part does,
-// manager/worker_contract.hpp for the descriptors and exit codes.
+// wsgi_app.hpp, script_host.hpp, worker_status.hpp and slowlog.hpp for what
+// each part does, manager/worker_contract.hpp for the descriptors and exit
+// codes.
 #include "src/worker/py_ref.hpp"
 
 #include <fcntl.h>
@@ -10,8 +11,10 @@
 #include <cstdio>
 #include <cstring>
 #include <exception>
+#include <functional>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <variant>
 
@@ -25,6 +28,7 @@
 #include "src/worker/notify_pipe.hpp"
 #include "src/worker/options.hpp"
 #include "src/worker/python_host.hpp"
+#include "src/worker/script_host.hpp"
 #include "src/worker/slowlog.hpp"
 #include "src/worker/stop_signal.hpp"
 #include "src/worker/worker_status.hpp"
@@ -74,6 +78,38 @@ int openSlowlogOrWarn(const WorkerOptions& options)
     return fd;
 }
 
+// Marks the worker ready and runs the accept loop with `serve`, the GIL
+// released while it waits. `what` names what it serves in the log line.
+WorkerExit serveRequests(int listenFd, const WorkerOptions& options, const NotifyPipe& notify,
+                         WorkerStatus& status, const std::function<void(FCGX_Request&)>& serve,
+                         const std::string& what)
+{
+    if (stopRequested()) {
+        spdlog::info("[pool {}] worker {}: stop signal while loading; exiting", options.pool, ::getpid());
+        status.stopping();
+        return WorkerExit::Clean;
+    }
+    notify.send(contract::kReadyMessage);
+    spdlog::info("[pool {}] worker {}: {}; accepting", options.pool, ::getpid(), what);
+    PyThreadState* state = PyEval_SaveThread();
+    const WorkerExit exit = runAcceptLoop(listenFd, options.pool, [&](FCGX_Request& request) {
+        PyEval_RestoreThread(state);
+        serve(request);
+        state = PyEval_SaveThread();
+    }, status);
+    PyEval_RestoreThread(state);
+    return exit;
+}
+
+std::string describeScripts(const WorkerOptions& options)
+{
+    std::string extensions;
+    for (const auto& extension : options.scriptExtensions) {
+        extensions += (extensions.empty() ? "" : " ") + extension;
+    }
+    return fmt::format("scripts under {} ({})", options.scriptsRoot, extensions);
+}
+
 }  // namespace
 
 int main(int argc, char** argv)
@@ -92,6 +128,10 @@ int main(int argc, char** argv)
     }
     if (options.notifyFd && !adoptNotifyFd(*options.notifyFd)) {
         fmt::print(stderr, "pyfpm-worker: --notify-fd {}: {}\n", *options.notifyFd, std::strerror(errno));
+        return code(WorkerExit::Usage);
+    }
+    if (!options.scriptsRoot.empty() && !std::filesystem::is_directory(options.scriptsRoot)) {
+        fmt::print(stderr, "pyfpm-worker: --scripts {}: not a folder\n", options.scriptsRoot);
         return code(WorkerExit::Usage);
     }
     if (!options.virtualenv.empty() &&
@@ -138,29 +178,25 @@ int main(int argc, char** argv)
 
     WorkerExit exit = WorkerExit::Clean;
     try {
-        auto imported = host->importApp(*parseAppSpec(options.app));
-        if (const auto* failure = std::get_if<ImportFailure>(&imported)) {
-            fmt::print(stderr, "pyfpm-worker: cannot import app \"{}\": {}\n{}", options.app,
-                       failure->reason, failure->traceback);
-            std::fflush(nullptr);
-            // No Py_FinalizeEx: it would wait for threads the half-imported
-            // application may have started.
-            ::_exit(code(WorkerExit::AppImport));
-        }
-        WsgiApplication application(std::move(std::get<PyRef>(imported)), options.pool);
-        if (stopRequested()) {
-            spdlog::info("[pool {}] worker {}: stop signal while loading; exiting", options.pool, ::getpid());
-            status.stopping();
+        if (!options.scriptsRoot.empty()) {
+            ScriptHost scripts(std::filesystem::absolute(options.scriptsRoot), options.scriptExtensions,
+                               options.pool);
+            exit = serveRequests(listenFd, options, notify, status,
+                                 [&](FCGX_Request& request) { scripts.serve(request); }, describeScripts(options));
         } else {
-            notify.send(contract::kReadyMessage);
-            spdlog::info("[pool {}] worker {}: {} loaded; accepting", options.pool, ::getpid(), options.app);
-            PyThreadState* state = PyEval_SaveThread();
-            exit = runAcceptLoop(listenFd, options.pool, [&](FCGX_Request& request) {
-                PyEval_RestoreThread(state);
-                application.serve(request);
-                state = PyEval_SaveThread();
-            }, status);
-            PyEval_RestoreThread(state);
+            auto imported = host->importApp(*parseAppSpec(options.app));
+            if (const auto* failure = std::get_if<ImportFailure>(&imported)) {
+                fmt::print(stderr, "pyfpm-worker: cannot import app \"{}\": {}\n{}", options.app,
+                           failure->reason, failure->traceback);
+                std::fflush(nullptr);
+                // No Py_FinalizeEx: it would wait for threads the half-imported
+                // application may have started.
+                ::_exit(code(WorkerExit::AppImport));
+            }
+            WsgiApplication application(std::move(std::get<PyRef>(imported)), options.pool);
+            exit = serveRequests(listenFd, options, notify, status,
+                                 [&](FCGX_Request& request) { application.serve(request); },
+                                 options.app + " loaded");
         }
     } catch (const std::exception& e) {
         fmt::print(stderr, "pyfpm-worker: {}\n", e.what());

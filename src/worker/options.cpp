@@ -57,9 +57,19 @@ std::variant<WorkerOptions, int> parseOptions(int argc, char** argv)
     using manager::contract::WorkerExit;
 
     WorkerOptions options;
-    CLI::App cli{"pyfpm-worker: serves one WSGI application over FastCGI on descriptor 0"};
+    CLI::App cli{"pyfpm-worker: serves one WSGI application, or the Python scripts of a folder, "
+                 "over FastCGI on descriptor 0"};
     cli.set_version_flag("--version", std::string("pyfpm-worker ") + PYFPM_VERSION);
-    cli.add_option("--app", options.app, "WSGI application as MODULE:CALLABLE")->required();
+    auto* app = cli.add_option("--app", options.app, "WSGI application as MODULE:CALLABLE");
+    auto* scripts = cli.add_option("--scripts", options.scriptsRoot,
+                                   "run the file SCRIPT_FILENAME names, when it lies in this folder "
+                                   "(php-fpm's model): as WSGI if it defines `application`, else as CGI")
+                        ->type_name("ROOT");
+    auto* extensions = cli.add_option("--script-extension", options.scriptExtensions,
+                                      "file name ending a script must have (repeatable; default .py)")
+                           ->type_name("EXT");
+    app->excludes(scripts);
+    extensions->needs(scripts);
     cli.add_option("--python-path", options.pythonPath,
                    "directory prepended to sys.path (repeatable, first wins)");
     cli.add_option("--virtualenv", options.virtualenv,
@@ -110,7 +120,26 @@ std::variant<WorkerOptions, int> parseOptions(int argc, char** argv)
         return static_cast<int>(WorkerExit::Usage);
     }
 
-    if (!parseAppSpec(options.app)) {
+    if (app->count() == 0 && scripts->count() == 0) {
+        fmt::print(stderr, "pyfpm-worker: one of --app MODULE:CALLABLE and --scripts ROOT is required\n");
+        return static_cast<int>(WorkerExit::Usage);
+    }
+    if (scripts->count() > 0) {
+        if (options.scriptsRoot.empty()) {
+            fmt::print(stderr, "pyfpm-worker: --scripts: expected a folder\n");
+            return static_cast<int>(WorkerExit::Usage);
+        }
+        if (options.scriptExtensions.empty()) {
+            options.scriptExtensions = {".py"};
+        }
+        for (const auto& extension : options.scriptExtensions) {
+            if (extension.size() < 2 || extension.front() != '.' || extension.find('/') != std::string::npos) {
+                fmt::print(stderr, "pyfpm-worker: --script-extension \"{}\": expected a file name "
+                                   "ending such as .py\n", extension);
+                return static_cast<int>(WorkerExit::Usage);
+            }
+        }
+    } else if (!parseAppSpec(options.app)) {
         fmt::print(stderr, "pyfpm-worker: --app \"{}\": expected MODULE:CALLABLE, e.g. app:app\n",
                    options.app);
         return static_cast<int>(WorkerExit::Usage);

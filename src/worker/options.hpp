@@ -11,7 +11,13 @@
 namespace pyfpm::worker {
 
 struct WorkerOptions {
+    // Exactly one of `app` and `scriptsRoot` is set.
     std::string app;                       // "module:callable" (callable may be dotted)
+    // A scripts pool (script_host.hpp): the folder SCRIPT_FILENAME must lie
+    // in, as given (resolved per request), and the file name endings that
+    // may run, each starting with '.'.
+    std::string scriptsRoot;
+    std::vector<std::string> scriptExtensions;  // {".py"} when none is given
     std::vector<std::string> pythonPath;   // prepended to sys.path, in this order
     std::string virtualenv;                // empty = none
     std::string pool = "default";          // only names the worker in log lines
@@ -37,10 +43,13 @@ struct AppSpec {
 std::optional<AppSpec> parseAppSpec(const std::string& spec);
 
 // Parses argv (CLI11). On --help/--version, prints and returns exit code 0;
-// on a usage error, prints the reason on stderr and returns
-// WorkerExit::Usage (2). Otherwise returns the options.
+// on a usage error (neither or both of --app and --scripts, an extension
+// that does not start with '.' or holds a '/'), prints the reason on stderr
+// and returns WorkerExit::Usage (2). Otherwise returns the options.
 //
-//   pyfpm-worker --app MODULE:CALLABLE [--python-path DIR]...
+//   pyfpm-worker (--app MODULE:CALLABLE |
+//                 --scripts ROOT [--script-extension EXT]...)
+//                [--python-path DIR]...
 //                [--virtualenv DIR] [--pool NAME] [--notify-fd N]
 //                [--scoreboard-fd N --slot I] [--max-requests N]
 //                [--max-rss BYTES] [--slowlog FILE]

@@ -20,6 +20,8 @@
 
 namespace pyfpm::worker {
 
+class CgiOutput;
+
 class RequestContext {
 public:
     RequestContext(FCGX_Request& request, std::uint64_t contentLength);
@@ -33,6 +35,9 @@ public:
     PyTypeObject* writeType = nullptr;  // what start_response returns instances of
     PyObject* write = nullptr;  // start_response's write callable, once created (borrowed from bound_)
     bool ioBusy = false;        // an IoSection is running
+    // The response of the CGI script running for this request
+    // (cgi_output.hpp), while it runs; nullptr otherwise.
+    CgiOutput* cgiOutput = nullptr;
 
     // Creates an object of `type` (whose layout is RequestBoundObject)
     // bound to this request; returns a new reference, or nullptr with an

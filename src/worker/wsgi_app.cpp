@@ -79,7 +79,22 @@ WsgiApplication::WsgiApplication(PyRef application, std::string pool)
 
 WsgiApplication::~WsgiApplication() = default;
 
+PyTypeObject* WsgiApplication::inputType() const
+{
+    return asType(inputType_);
+}
+
+PyTypeObject* WsgiApplication::errorsType() const
+{
+    return asType(errorsType_);
+}
+
 void WsgiApplication::serve(FCGX_Request& request)
+{
+    serve(request, application_.get());
+}
+
+void WsgiApplication::serve(FCGX_Request& request, PyObject* application)
 {
     RequestContext context(request, parseContentLength(FCGX_GetParam("CONTENT_LENGTH", request.envp)));
     context.writeType = asType(writeType_);
@@ -94,7 +109,7 @@ void WsgiApplication::serve(FCGX_Request& request)
     }
 
     PyObject* arguments[] = {environ.get(), startResponse.get()};
-    PyRef result(PyObject_Vectorcall(application_.get(), arguments, 2, nullptr));
+    PyRef result(PyObject_Vectorcall(application, arguments, 2, nullptr));
     if (!result) {
         report(context, PythonError::fetch());
         return;

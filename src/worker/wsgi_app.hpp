@@ -26,8 +26,9 @@ struct PythonError;
 
 class WsgiApplication {
 public:
-    // `application` is the imported callable; `pool` names the worker in
-    // log lines. Creates the Python types the requests use (GIL held).
+    // `application` is the imported callable (null for a scripts pool,
+    // which passes each script's own to serve()); `pool` names the worker
+    // in log lines. Creates the Python types the requests use (GIL held).
     // Throws std::runtime_error when Python cannot.
     WsgiApplication(PyRef application, std::string pool);
     ~WsgiApplication();  // GIL held
@@ -38,6 +39,14 @@ public:
     // it around socket I/O. Never throws; leaves the request for the
     // caller to drain and finish.
     void serve(FCGX_Request& request);
+    // The same with another application callable (a WSGI script's,
+    // script_host.hpp), borrowed for the call.
+    void serve(FCGX_Request& request, PyObject* application);
+
+    // The request-bound types, for the CGI side of a scripts pool: the
+    // request body (wsgi_input.hpp) and FCGI_STDERR (wsgi_errors.hpp).
+    PyTypeObject* inputType() const;
+    PyTypeObject* errorsType() const;
 
 private:
     bool sendResult(RequestContext& context, PyObject* result);

@@ -233,8 +233,9 @@ INSTANTIATE_TEST_SUITE_P(Keys, ConfigErrorTest, testing::Values(
         "emergency_restart_threshold, emergency_restart_interval, error_log, log_level, http, control, pools",
         "pyfpm.yaml:2:1: pools: expected at least one pool"}},
     ErrorCase{"missing_required_keys", "pools:\n  web:\n    pm: static\n", {
-        "pyfpm.yaml:2:3: pools.web.app: required key is missing",
-        "pyfpm.yaml:2:3: pools.web.listen: required key is missing"}},
+        "pyfpm.yaml:2:3: pools.web.listen: required key is missing",
+        "pyfpm.yaml:2:3: pools.web: expected exactly one of app (a WSGI application), scripts (a "
+        "folder of Python files) or command (a FastCGI program), got none"}},
     ErrorCase{"missing_pools", "stop_timeout: 1s\n", {
         "pyfpm.yaml:1:1: pools: required key is missing"}},
     ErrorCase{"duplicate_top_level_key",
@@ -282,7 +283,7 @@ INSTANTIATE_TEST_SUITE_P(Values, ConfigErrorTest, testing::Values(
     ErrorCase{"pools_not_a_mapping", "pools: [web]\n", {
         "pyfpm.yaml:1:1: pools: expected a mapping of pool names to pools, got a list"}},
     ErrorCase{"pool_not_a_mapping", "pools:\n  web: app:app\n", {
-        "pyfpm.yaml:2:3: pools.web: expected a mapping with keys app, python_path, virtualenv, "
+        "pyfpm.yaml:2:3: pools.web: expected a mapping with keys app, scripts, command, python_path, virtualenv, "
         "listen, listen_backlog, listen_mode, listen_owner, listen_group, pm, max_children, "
         "start_servers, min_spare_servers, max_spare_servers, max_spawn_rate, "
         "process_idle_timeout, max_requests, max_requests_jitter, max_rss, env, clear_env, "

@@ -157,6 +157,7 @@ protected:
         config_.pools.push_back(tcp);
         pools_.setDown("down");
 
+        config_.http->max_body_size = 8 * 1024 * 1024;
         loop_ = std::make_unique<test::LoopThread>();
         std::string error;
         bool listening = false;
@@ -175,11 +176,7 @@ protected:
         responder_.reset();
     }
 
-    static ServerOptions options() {
-        ServerOptions options;
-        options.maxBodyBytes = 8 * 1024 * 1024;
-        return options;
-    }
+    static ServerOptions options() { return ServerOptions{}; }
 
     void addStatic(const std::string& prefix) {
         config::Route route;
@@ -353,9 +350,15 @@ TEST_F(Bridge, other_methods_reach_the_application) {
     }
 }
 
-TEST_F(Bridge, methods_evhttp_cannot_parse_are_refused_before_the_pool) {
+TEST_F(Bridge, webdav_methods_reach_the_application) {
     const HttpResponse response = request("PROPFIND", "/params");
-    EXPECT_EQ(response.status, 501);
+    ASSERT_EQ(response.status, 200);
+    EXPECT_EQ(parseParams(response.body)["REQUEST_METHOD"], "PROPFIND");
+}
+
+TEST_F(Bridge, unknown_methods_are_refused_before_the_pool) {
+    const HttpResponse response = request("BREW", "/params");
+    EXPECT_EQ(response.status, 400);
     EXPECT_EQ(responder_->accepted(), 0);
 }
 
@@ -556,10 +559,10 @@ TEST_F(Bridge, body_over_the_limit_is_413) {
     EXPECT_EQ(responder_->completed(), 0);
 }
 
-TEST_F(Bridge, oversized_request_head_is_rejected_before_the_pool) {
+TEST_F(Bridge, oversized_request_head_is_431_before_the_pool) {
     const HttpResponse response =
         request("GET", "/params", {{"X-Huge", std::string(100 * 1024, 'h')}});
-    EXPECT_EQ(response.status, 400);
+    EXPECT_EQ(response.status, 431);
     EXPECT_EQ(responder_->accepted(), 0);
 }
 
@@ -636,9 +639,14 @@ TEST_F(Bridge, static_if_modified_since_is_304) {
 }
 
 TEST_F(Bridge, static_directory_missing_and_wrong_method) {
+    // A directory without an index file: 403 with its slash, and first
+    // redirected to its slash (as nginx answers).
     EXPECT_EQ(request("GET", "/static/").status, 403);
-    EXPECT_EQ(request("GET", "/static").status, 403);
-    EXPECT_EQ(request("GET", "/static/sub").status, 403);
+    EXPECT_EQ(request("GET", "/static").status, 301);
+    const HttpResponse sub = request("GET", "/static/sub");
+    EXPECT_EQ(sub.status, 301);
+    EXPECT_EQ(sub.header("Location"), "/static/sub/");
+    EXPECT_EQ(request("GET", "/static/sub/").status, 403);
     EXPECT_EQ(request("GET", "/static/missing.txt").status, 404);
     const HttpResponse post = request("POST", "/static/hello.txt", {}, "x");
     EXPECT_EQ(post.status, 405);

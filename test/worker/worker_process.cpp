@@ -37,8 +37,10 @@ WorkerProcess::WorkerProcess(Options options)
     Fd notifyWrite(pipeFds[1]);
 
     Child::Options child;
-    child.argv = {workerBinary().string(), "--app", options.app, "--pool", "test",
-                  "--notify-fd", std::to_string(contract::kNotifyFd)};
+    child.argv = {workerBinary().string(), "--pool", "test", "--notify-fd", std::to_string(contract::kNotifyFd)};
+    if (!options.app.empty()) {
+        child.argv.insert(child.argv.end(), {"--app", options.app});
+    }
     for (const auto& entry : options.pythonPath) {
         child.argv.push_back("--python-path");
         child.argv.push_back(entry);

@@ -19,7 +19,7 @@ namespace pyfpm::test {
 class WorkerProcess {
 public:
     struct Options {
-        std::string app;                      // --app MODULE:CALLABLE
+        std::string app;                      // --app MODULE:CALLABLE; "" = none (e.g. --scripts in extraArgs)
         std::vector<std::string> pythonPath;  // --python-path, in order
         std::vector<std::string> extraArgs;
         std::map<std::string, std::string> env;

@@ -188,6 +188,21 @@ TEST_F(ProbeApp, start_response_rejects_bad_status_lines_and_headers)
     EXPECT_TRUE(response.headerValues("Set-Cookie").empty());
 }
 
+TEST_F(ProbeApp, header_with_crlf_or_nul_is_refused_with_500_and_nothing_injected)
+{
+    // PEP 3333: no control characters in header names or values. Uncaught,
+    // start_response's ValueError is the application's failure.
+    for (const char* where : {"value", "name", "nul"}) {
+        const FcgiResponse response = get("/header-injection", {{"QUERY_STRING", where}});
+        EXPECT_EQ(response.status, 500) << where;
+        EXPECT_EQ(response.header("X-Injected"), "") << where;
+        EXPECT_TRUE(response.headerValues("Set-Cookie").empty()) << where;
+        EXPECT_EQ(response.body.find("should not be sent"), std::string::npos) << where;
+        EXPECT_NE(response.stderrData.find("ValueError: start_response"), std::string::npos)
+            << where << response.stderrData;
+    }
+}
+
 TEST_F(ProbeApp, start_response_twice_without_exc_info_raises)
 {
     const FcgiResponse response = get("/twice");

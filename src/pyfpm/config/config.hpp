@@ -27,8 +27,23 @@ struct Route {
     // in '/' also matches the path without it ("/static/" matches "/static").
     std::string prefix;
     Kind kind = Kind::Pool;
-    std::filesystem::path root;  // Kind::Static: absolute
-    std::string pool;            // Kind::Pool: a key of Config::pools
+    // Kind::Static: absolute. With `pool` also set on a Static route (written
+    // `fallback:`), a file under root is served when it exists and the request
+    // goes to the pool otherwise, nginx's `try_files $uri $uri/ @pool`. On a
+    // scripts pool's route, root is where SCRIPT_FILENAME points.
+    std::filesystem::path root;
+    std::string pool;            // Kind::Pool, or the fallback: a key of Config::pools
+    // Static: files tried, in order, for a path naming a directory (nginx's
+    // `index`). Empty: a directory is 403.
+    std::vector<std::string> index{"index.html"};
+    // Static: the Cache-Control header of every file answer (200, 206,
+    // 304); empty = none.
+    std::string cache_control;
+    // Static: serve FILE.gz with Content-Encoding: gzip when it exists and
+    // the client accepts gzip (nginx's gzip_static).
+    bool gzip_static = false;
+    // Request body bound in bytes for this route; nullopt = http.max_body_size.
+    std::optional<std::uint64_t> max_body_size;
 };
 
 // The access log's default: the combined log format, then the request
@@ -57,6 +72,30 @@ struct HttpConfig {
     // "" = off, "stdout", or an absolute file path; reopened on SIGUSR1.
     std::string access_log;
     std::string access_log_format = kDefaultAccessLogFormat;
+
+    // Limits and timeouts for clients, nginx's directives and defaults where
+    // nginx has one (pyfpm.yaml(5)).
+    // Request line and headers; 431 beyond it (a request line alone: 414).
+    std::uint64_t max_header_size = 32 * 1024;
+    // Request body; 413 before anything reaches a worker. 0 = no bound.
+    std::uint64_t max_body_size = 64ull * 1024 * 1024;
+    // Whole head must arrive within client_header_timeout; each read of the
+    // body within client_body_timeout: else 408 and the connection closed.
+    std::chrono::milliseconds client_header_timeout{60'000};
+    std::chrono::milliseconds client_body_timeout{60'000};
+    // A client that takes nothing of the response for this long is cut off.
+    std::chrono::milliseconds send_timeout{60'000};
+    // An idle keep-alive connection is closed after this; 0 = no keep-alive.
+    std::chrono::milliseconds keepalive_timeout{75'000};
+    // Open client connections at most, over every listener; a connection
+    // beyond it gets 503 and is closed.
+    int max_connections = 512;
+    // Peers whose X-Forwarded-For / X-Forwarded-Proto are believed for
+    // REMOTE_ADDR / HTTPS (nginx's set_real_ip_from). Empty: nobody's.
+    std::vector<Cidr> trusted_proxies;
+    // Where bodies without Content-Length are spooled (nginx's
+    // client_body_temp_path); empty = $TMPDIR or /tmp.
+    std::filesystem::path client_body_temp_path;
 
     static std::vector<Cidr> defaultStatusAllow();
 };

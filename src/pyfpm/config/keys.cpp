@@ -1,10 +1,14 @@
 #include "src/pyfpm/config/keys.hpp"
 
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cerrno>
+#include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <limits>
 #include <span>
 #include <string>
@@ -127,15 +131,100 @@ void readEnv(const Field& field, PoolConfig& pool) {
     });
 }
 
+// `scripts: {root: DIR, extensions: [.py]}`.
+std::span<const Key<manager::ScriptsConfig>> scriptsKeys() {
+    static const std::vector<Key<manager::ScriptsConfig>> keys{
+        {"root", Presence::Required, path(&manager::ScriptsConfig::root, PathCheck::Directory)},
+        {"extensions", Presence::Optional,
+         [](const Field& field, manager::ScriptsConfig& scripts) {
+             scripts.extensions.clear();
+             constexpr std::string_view what = "a file extension such as .py";
+             forEachOfListOrOne(field, "an extension or a list of them", [&](const Field& element) {
+                 auto text = element.scalar(what);
+                 if (!text) return;
+                 const bool valid = text->size() > 1 && text->front() == '.' &&
+                                    text->find_first_of(std::string_view("/\0", 2)) == std::string::npos;
+                 if (!valid) return element.fail(expectedGot(what, element.node()));
+                 scripts.extensions.push_back(*text);
+             });
+             if (field.node().IsSequence() && field.node().size() == 0)
+                 field.fail("expected at least one extension");
+         }},
+    };
+    return keys;
+}
+
+void readScripts(const Field& field, PoolConfig& pool) {
+    pool.kind = manager::PoolKind::Scripts;
+    readMap(field, scriptsKeys(), pool.scripts);
+}
+
+// An executable file, as execve(2) will find it: a name with a '/' is
+// resolved against the configuration file's folder, a bare name through
+// the daemon's PATH (as a shell would), once, at load.
+std::optional<std::filesystem::path> findExecutable(const Field& field, const std::string& name) {
+    if (name.find('/') != std::string::npos) {
+        auto resolved = field.resolve(name);
+        if (::access(resolved.c_str(), X_OK) != 0) {
+            field.fail(fmt::format("{}: not an executable file: {}", resolved.string(),
+                                   std::strerror(errno)));
+            return std::nullopt;
+        }
+        return resolved;
+    }
+    const char* searchPath = std::getenv("PATH");
+    std::string_view dirs = searchPath != nullptr ? searchPath : "/usr/local/bin:/usr/bin:/bin";
+    while (true) {
+        const auto colon = dirs.find(':');
+        const std::string_view dir = dirs.substr(0, colon);
+        if (!dir.empty()) {
+            std::filesystem::path candidate = std::filesystem::path(dir) / name;
+            std::error_code ec;
+            if (candidate.is_absolute() && std::filesystem::is_regular_file(candidate, ec) &&
+                ::access(candidate.c_str(), X_OK) == 0)
+                return candidate;
+        }
+        if (colon == std::string_view::npos) break;
+        dirs.remove_prefix(colon + 1);
+    }
+    field.fail(fmt::format("no executable named \"{}\" in PATH; write its full path", name));
+    return std::nullopt;
+}
+
+// `command: [argv...]`, or one string that is argv[0] alone.
+void readCommand(const Field& field, PoolConfig& pool) {
+    pool.kind = manager::PoolKind::Command;
+    pool.command.clear();
+    forEachOfListOrOne(field, "a program and its arguments, as a list", [&](const Field& element) {
+        auto text = element.scalar("a string");
+        if (!text) return;
+        if (text->find('\0') != std::string::npos)
+            return element.fail("an argument cannot contain a NUL character");
+        if (pool.command.empty()) {
+            if (text->empty()) return element.fail("expected a program, got an empty string");
+            auto program = findExecutable(element, *text);
+            if (!program) return;
+            pool.command.push_back(program->string());
+            return;
+        }
+        pool.command.push_back(*text);
+    });
+    if (field.node().IsSequence() && field.node().size() == 0)
+        field.fail("expected a program and its arguments");
+}
+
 // A pool's keys, named after php-fpm's pool directives. A new key is a
 // PoolConfig field and one row here; a rule between two keys goes in
 // pool_checks.cpp, and pyfpm.yaml(5) documents both. Keys a pm does not use
 // (the spare servers under static) are read and ignored, as php-fpm does.
 std::span<const Key<PoolConfig>> poolKeys() {
     static const std::vector<Key<PoolConfig>> keys{
-        {"app", Presence::Required,
+        // Exactly one of app, scripts and command (pool_checks.cpp).
+        {"app", Presence::Optional,
          text(&PoolConfig::app, isAppSpec,
               "a WSGI application as module:callable, such as app:application")},
+        {"scripts", Presence::Optional, readScripts},
+        {"command", Presence::Optional, readCommand},
         {"python_path", Presence::Optional, pathList(&PoolConfig::python_path, PathCheck::Exists)},
         {"virtualenv", Presence::Optional, path(&PoolConfig::virtualenv, PathCheck::Directory)},
         {"listen", Presence::Required, readPoolListen},
@@ -187,6 +276,15 @@ void readPools(const Field& field, Config& config) {
             pool.name = name;
             pool.working_dir = value.context().baseDir();
             readMap(value, poolKeys(), pool);
+            if (value.node().IsMap()) {
+                int kinds = 0;
+                for (auto key : {"app", "scripts", "command"}) kinds += hasKey(value.node(), key) ? 1 : 0;
+                if (kinds != 1)
+                    value.fail(fmt::format("expected exactly one of app (a WSGI application), "
+                                           "scripts (a folder of Python files) or command (a "
+                                           "FastCGI program), got {}",
+                                           kinds == 0 ? "none" : "several"));
+            }
             // php-fpm's default: halfway between the spare bounds.
             if (!hasKey(value.node(), "start_servers"))
                 pool.start_servers = pool.min_spare_servers +
@@ -204,6 +302,32 @@ std::span<const Key<Route>> routeKeys() {
         {"root", Presence::Optional, path(&Route::root, PathCheck::Directory)},
         {"pool", Presence::Optional,
          text(&Route::pool, isPoolName, "a pool name")},
+        {"fallback", Presence::Optional,
+         text(&Route::pool, isPoolName, "a pool name")},
+        {"index", Presence::Optional,
+         [](const Field& field, Route& route) {
+             route.index.clear();
+             constexpr std::string_view what = "a file name such as index.html";
+             forEachOfListOrOne(field, "a file name or a list of them", [&](const Field& element) {
+                 auto text = element.scalar(what);
+                 if (!text) return;
+                 if (text->empty() || text->find_first_of(std::string_view("/\0", 2)) != std::string::npos ||
+                     *text == "." || *text == "..")
+                     return element.fail(expectedGot(what, element.node()));
+                 route.index.push_back(*text);
+             });
+         }},
+        {"cache_control", Presence::Optional,
+         text(&Route::cache_control, isHeaderValue, "a header value such as \"public, max-age=3600\"")},
+        {"gzip_static", Presence::Optional, boolean(&Route::gzip_static)},
+        {"max_body_size", Presence::Optional,
+         [](const Field& field, Route& route) {
+             auto text = field.scalar(kSizeSyntax);
+             if (!text) return;
+             auto bytes = parseSize(*text);
+             if (!bytes) return field.fail(expectedGot(kSizeSyntax, field.node()));
+             route.max_body_size = *bytes;
+         }},
     };
     return keys;
 }
@@ -215,9 +339,13 @@ void readRoutes(const Field& field, HttpConfig& http) {
         if (element.node().IsMap()) {
             bool root = hasKey(element.node(), "root");
             bool pool = hasKey(element.node(), "pool");
+            bool fallback = hasKey(element.node(), "fallback");
             if (root == pool)
                 element.fail(fmt::format("expected exactly one of root (static files) or pool, "
                                          "got {}", root ? "both" : "neither"));
+            if (fallback && (!root || pool))
+                element.fail("fallback goes with root: files are served from root, and the "
+                             "request goes to the fallback pool when none exists");
             route.kind = root ? Route::Kind::Static : Route::Kind::Pool;
         }
         http.routes.push_back(std::move(route));
@@ -255,16 +383,22 @@ void readStatusListen(const Field& field, HttpConfig& http) {
     http.status_listen = std::move(*parsed);
 }
 
-void readStatusAllow(const Field& field, HttpConfig& http) {
+void readCidrList(const Field& field, std::vector<Cidr>& into) {
     constexpr std::string_view what = "an address or a CIDR range such as 10.0.0.0/8 or ::1/128";
-    http.status_allow.clear();
+    into.clear();
     forEachOfListOrOne(field, "an address range or a list of them", [&](const Field& element) {
         auto text = element.scalar(what);
         if (!text) return;
         auto cidr = parseCidr(*text);
         if (!cidr) return element.fail(expectedGot(what, element.node()));
-        http.status_allow.push_back(*cidr);
+        into.push_back(*cidr);
     });
+}
+
+void readStatusAllow(const Field& field, HttpConfig& http) { readCidrList(field, http.status_allow); }
+
+void readTrustedProxies(const Field& field, HttpConfig& http) {
+    readCidrList(field, http.trusted_proxies);
 }
 
 // "stdout", or a file the daemon appends to.
@@ -301,6 +435,20 @@ std::span<const Key<HttpConfig>> httpKeys() {
         {"status_allow", Presence::Optional, readStatusAllow},
         {"access_log", Presence::Optional, readAccessLog},
         {"access_log_format", Presence::Optional, readAccessLogFormat},
+        {"max_header_size", Presence::Optional, size(&HttpConfig::max_header_size)},
+        {"max_body_size", Presence::Optional, size(&HttpConfig::max_body_size)},
+        {"client_header_timeout", Presence::Optional,
+         durationAtLeast(&HttpConfig::client_header_timeout, std::chrono::milliseconds{1})},
+        {"client_body_timeout", Presence::Optional,
+         durationAtLeast(&HttpConfig::client_body_timeout, std::chrono::milliseconds{1})},
+        {"send_timeout", Presence::Optional,
+         durationAtLeast(&HttpConfig::send_timeout, std::chrono::milliseconds{1})},
+        {"keepalive_timeout", Presence::Optional,
+         durationAtLeast(&HttpConfig::keepalive_timeout, std::chrono::milliseconds{0})},
+        {"max_connections", Presence::Optional, integerIn(&HttpConfig::max_connections, 1, 1'000'000)},
+        {"trusted_proxies", Presence::Optional, readTrustedProxies},
+        {"client_body_temp_path", Presence::Optional,
+         path(&HttpConfig::client_body_temp_path, PathCheck::Directory)},
     };
     return keys;
 }

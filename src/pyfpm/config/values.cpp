@@ -192,4 +192,14 @@ bool isPoolName(std::string_view text) {
 
 bool isEnvName(std::string_view text) { return isIdentifier(text); }
 
+bool isHeaderValue(std::string_view text) {
+    if (text.empty() || text.front() == ' ' || text.front() == '\t' || text.back() == ' ' ||
+        text.back() == '\t')
+        return false;
+    return std::all_of(text.begin(), text.end(), [](char c) {
+        const auto byte = static_cast<unsigned char>(c);
+        return c == ' ' || c == '\t' || (byte > 0x20 && byte != 0x7f);
+    });
+}
+
 }  // namespace pyfpm::config

@@ -65,4 +65,8 @@ bool isPoolName(std::string_view text);
 // An environment variable name: [A-Za-z_][A-Za-z0-9_]*.
 bool isEnvName(std::string_view text);
 
+// A header field value (RFC 9110 §5.5): visible ASCII, spaces and tabs,
+// not empty, no leading or trailing whitespace; never CR, LF or NUL.
+bool isHeaderValue(std::string_view text);
+
 }  // namespace pyfpm::config

@@ -1,6 +1,8 @@
 #include "src/pyfpm/control/status_json.hpp"
 
 #include <numeric>
+#include <string>
+#include <string_view>
 
 namespace pyfpm::control {
 
@@ -10,14 +12,26 @@ using nlohmann::json;
 using std::chrono::duration_cast;
 using std::chrono::milliseconds;
 
+// A command pool's worker has no scoreboard: "running" instead of a guess
+// at idle or busy, and no request count (null, which pyfpmctl shows as
+// "-"); the other request fields stay empty and zero.
+std::string activityOf(const manager::WorkerStatus& worker)
+{
+    if (!worker.detail && worker.activity == manager::SlotState::Busy) {
+        return "running";
+    }
+    return std::string(manager::toString(worker.activity));
+}
+
 json workerJson(const manager::WorkerStatus& worker, std::chrono::steady_clock::time_point now)
 {
     return json{
         {"pid", worker.pid},
         {"state", manager::toString(worker.state)},
-        {"activity", manager::toString(worker.activity)},
+        {"activity", activityOf(worker)},
+        {"detail", worker.detail},
         {"age_ms", duration_cast<milliseconds>(now - worker.startedAt).count()},
-        {"requests", worker.requests},
+        {"requests", worker.detail ? json(worker.requests) : json(nullptr)},
         {"request_method", worker.method},
         {"request_uri", worker.uri},
         {"content_length", worker.contentLength},
@@ -25,6 +39,19 @@ json workerJson(const manager::WorkerStatus& worker, std::chrono::steady_clock::
         {"request_duration_ms", worker.requestDuration.count()},
         {"rss_bytes", worker.rssBytes},
     };
+}
+
+std::string_view kindOf(manager::PoolKind kind)
+{
+    switch (kind) {
+    case manager::PoolKind::App:
+        return "app";
+    case manager::PoolKind::Scripts:
+        return "scripts";
+    case manager::PoolKind::Command:
+        return "command";
+    }
+    return "?";
 }
 
 }  // namespace
@@ -41,6 +68,7 @@ json toJson(const manager::PoolStatus& pool, std::chrono::steady_clock::time_poi
         {"name", pool.name},
         {"state", manager::toString(pool.state)},
         {"pm", manager::toString(pool.pm)},
+        {"kind", kindOf(pool.kind)},
         {"listen", pool.listen.toString()},
         {"max_children", pool.maxChildren},
         {"start_time", std::chrono::duration_cast<std::chrono::seconds>(pool.startTime.time_since_epoch()).count()},

@@ -91,7 +91,8 @@ fcgi::NameValuePairs buildCgiParams(const RequestDescription& request) {
     add("SERVER_NAME", host.empty() ? request.serverAddr : host);
     // What nginx configurations add for Python apps (RFC 3875 §4.1.5, §4.1.13).
     add("PATH_INFO", request.pathInfo);
-    add("SCRIPT_FILENAME", request.documentRoot + request.scriptName);
+    add("SCRIPT_FILENAME", request.scriptFilename.empty() ? request.documentRoot + request.scriptName
+                                                          : request.scriptFilename);
 
     // Every request header as HTTP_*, repeated ones joined in arrival order.
     const std::size_t firstHeader = params.size();

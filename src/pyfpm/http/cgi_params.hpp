@@ -31,6 +31,9 @@ struct RequestDescription {
     // ignores it; it is there so an environ looks the same behind pyfpm's
     // bridge and behind nginx.
     std::string documentRoot;
+    // SCRIPT_FILENAME when set (a scripts pool: the file below its root);
+    // empty: documentRoot + scriptName.
+    std::string scriptFilename;
     std::string serverProtocol = "HTTP/1.1";
     bool https = false;         // REQUEST_SCHEME https and HTTPS=on
     std::string serverSoftware; // "pyfpm/0.1.0"
@@ -39,8 +42,8 @@ struct RequestDescription {
     std::string serverAddr;
     std::uint16_t serverPort = 0;
     // CONTENT_LENGTH: the body's length in bytes when the request has one
-    // (Content-Length or a chunked body, which evhttp has already read
-    // whole); empty when absent, as nginx sends it.
+    // (its Content-Length, or the size of a chunked body once spooled);
+    // empty when absent, as nginx sends it.
     std::optional<std::size_t> contentLength;
     // Request headers in arrival order, names as the client wrote them.
     std::vector<std::pair<std::string, std::string>> headers;
@@ -55,8 +58,8 @@ struct RequestDescription {
 //  * Proxy is dropped: HTTP_PROXY would become the app's proxy setting
 //    (httpoxy, CVE-2016-5385);
 //  * Content-Type and Content-Length become CONTENT_TYPE / CONTENT_LENGTH;
-//    Transfer-Encoding is dropped because the body arrives whole with a
-//    CONTENT_LENGTH;
+//    Transfer-Encoding is dropped because the body always arrives with a
+//    CONTENT_LENGTH (a chunked one is spooled first);
 //  * repeated headers are joined in order with ", " (RFC 9110 §5.3), Cookie
 //    with "; " (RFC 6265 §5.4).
 // SERVER_NAME is the Host header's host (lowercased, without port), else

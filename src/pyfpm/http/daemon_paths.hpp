@@ -7,12 +7,12 @@
 // On the daemon's event loop thread.
 #pragma once
 
-#include <event2/http.h>
 
 #include <string>
 #include <vector>
 
 #include "src/pyfpm/config/config.hpp"
+#include "src/pyfpm/http/connection.hpp"
 #include "src/pyfpm/http/status_source.hpp"
 
 namespace pyfpm::http {
@@ -30,10 +30,11 @@ struct DaemonPaths {
     }
 };
 
-// Answers `request` if `path` (decoded, without the query) is one of
-// `paths`, and returns true; returns false, touching nothing, otherwise.
-// `source` may be null (no pools to show: the status page is then empty).
-bool answerDaemonPath(evhttp_request* request, const std::string& path, const DaemonPaths& paths,
-                      const StatusSource* source);
+// Answers the connection's request if `path` (decoded, without the query)
+// is one of `paths`, and returns true; returns false, touching nothing,
+// otherwise. `query` (undecoded) picks the format and pool. `source` may be
+// null (no pools to show: the status page is then empty).
+bool answerDaemonPath(ClientConnection& connection, const std::string& path, std::string_view query,
+                      const DaemonPaths& paths, const StatusSource* source);
 
 }  // namespace pyfpm::http

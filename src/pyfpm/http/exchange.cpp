@@ -1,9 +1,9 @@
 #include "src/pyfpm/http/exchange.hpp"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -42,61 +42,158 @@ std::optional<std::uint64_t> parseContentLength(std::string_view value) {
 
 std::string toString(Exchange::State state) {
     switch (state) {
+    case Exchange::State::Spooling: return "spooling";
     case Exchange::State::AwaitingHead: return "awaiting head";
     case Exchange::State::Streaming: return "streaming";
-    case Exchange::State::Flushing: return "flushing";
     case Exchange::State::Done: return "done";
     }
     return "unknown";
 }
 
-Exchange::Exchange(ExchangeHost& host, evhttp_request* request, ExchangeSettings settings,
-                   fcgi::ParamsBuilder params, std::string logName)
+Exchange::Exchange(ExchangeHost& host, ClientConnection& connection, ExchangeSettings settings,
+                   RequestDescription request, std::string logName)
     : host_(host),
-      request_(request),
-      connection_(evhttp_request_get_connection(request)),
+      connection_(&connection),
       settings_(std::move(settings)),
-      params_(std::move(params)),
+      request_(std::move(request)),
       log_name_(std::move(logName)),
       upstream_(host.base(), *this, settings_.maxHeadBytes),
-      chunk_(evbuffer_new()),
-      head_request_(evhttp_request_get_command(request) == EVHTTP_REQ_HEAD) {}
+      body_(evbuffer_new()) {}
 
-Exchange::~Exchange() { releaseEvents(); }
-
-void Exchange::setState(State next) { state_ = next; }
+Exchange::~Exchange() { timer_.reset(); }
 
 void Exchange::start() {
     started_ = std::chrono::steady_clock::now();
-    event_base* base = host_.base();
-    timer_.reset(evtimer_new(base, &Exchange::onTimeout, this));
-    const timeval timeout = manager::toTimeval(settings_.requestTimeout);
-    evtimer_add(timer_.get(), &timeout);
-
-    // evhttp does not read from a client while its request is being
-    // answered, so it would notice a client that gave up only when writing
-    // the response. Watch the socket ourselves to drop the FastCGI request
-    // at once, as nginx does (proxy_ignore_client_abort off).
-    const evutil_socket_t fd = bufferevent_getfd(evhttp_connection_get_bufferevent(connection_));
-    if (fd >= 0) {
-        short events = EV_READ | EV_PERSIST;
-        if ((event_base_get_features(base) & EV_FEATURE_EARLY_CLOSE) != 0) events |= EV_CLOSED;
-        client_watch_.reset(event_new(base, fd, events, &Exchange::onClientEvent, this));
-        event_add(client_watch_.get(), nullptr);
-    }
-
-    std::string error;
-    if (!upstream_.start(settings_.address, params_, evhttp_request_get_input_buffer(request_),
-                         error)) {
-        spdlog::error("[pool {}] {}: 502 Bad Gateway: {}", settings_.pool, log_name_, error);
-        answerError(502, "502 Bad Gateway\n");
+    timer_.reset(evtimer_new(host_.base(), &Exchange::onTimeout, this));
+    const Request& request = connection_->request();
+    if (!request.hasBody()) {
+        body_complete_ = true;
+        if (request.contentLength) request_.contentLength = 0;
+        connection_->watch(*this);
+        connect();
         return;
     }
-    params_.clear();
+    if (request.contentLength) {
+        // Streamed as it arrives: the worker can start at once.
+        request_.contentLength = *request.contentLength;
+        connection_->readBody(*this);
+        connect();
+        return;
+    }
+    // Chunked: CONTENT_LENGTH is known only at the end, so the body waits
+    // in an unlinked file (nginx's client_body_temp_path), not in memory.
+    const std::filesystem::path& folder = settings_.spoolDirectory;
+    spool_.reset(::open(folder.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+    if (!spool_) {
+        spdlog::error("[pool {}] {}: 500: open(2) O_TMPFILE in {}: {}", settings_.pool, log_name_,
+                      folder.string(), std::strerror(errno));
+        answerError(500, "500 Internal Server Error\n");
+        return;
+    }
+    state_ = State::Spooling;
+    connection_->readBody(*this);
 }
 
+void Exchange::connect() {
+    state_ = State::AwaitingHead;
+    const timeval timeout = manager::toTimeval(settings_.requestTimeout);
+    evtimer_add(timer_.get(), &timeout);
+    fcgi::ParamsBuilder params;
+    for (const auto& [name, value] : buildCgiParams(request_)) params.add(name, value);
+    params.add(kWorkerHeaderParam, "1");
+    std::string error;
+    if (!upstream_.start(settings_.address, params, this, error)) {
+        spdlog::error("[pool {}] {}: 502 Bad Gateway: {}", settings_.pool, log_name_, error);
+        answerError(502, "502 Bad Gateway\n");
+    }
+}
+
+// --- the request body --------------------------------------------------------
+
+void Exchange::onBodyData(std::string_view data) {
+    if (state_ == State::Done) return;
+    if (state_ == State::Spooling) {
+        if (settings_.maxBodyBytes > 0 && spooled_ + data.size() > settings_.maxBodyBytes) {
+            spdlog::warn("[pool {}] {}: 413: the chunked request body exceeds max_body_size ({} bytes)",
+                         settings_.pool, log_name_, settings_.maxBodyBytes);
+            answerError(413, "413 Content Too Large\n");
+            return;
+        }
+        while (!data.empty()) {
+            const ssize_t n = ::write(spool_.get(), data.data(), data.size());
+            if (n < 0 && errno == EINTR) continue;
+            if (n <= 0) {
+                spdlog::error("[pool {}] {}: 500: write(2) to the request body spool in {}: {}",
+                              settings_.pool, log_name_, settings_.spoolDirectory.string(),
+                              std::strerror(errno));
+                answerError(500, "500 Internal Server Error\n");
+                return;
+            }
+            spooled_ += static_cast<std::uint64_t>(n);
+            data.remove_prefix(static_cast<std::size_t>(n));
+        }
+        return;
+    }
+    evbuffer_add(body_.get(), data.data(), data.size());
+    upstream_.stdinReady();
+    if (connection_ != nullptr && evbuffer_get_length(body_.get()) > settings_.clientHighWater) {
+        // The worker reads slower than the client sends: stop reading the
+        // client rather than buffer the upload here.
+        connection_->pauseBody();
+    }
+}
+
+void Exchange::onBodyEnd() {
+    body_complete_ = true;
+    if (state_ == State::Spooling) {
+        request_.contentLength = spooled_;
+        connect();
+        return;
+    }
+    upstream_.stdinReady();
+}
+
+std::size_t Exchange::readStdin(std::string& out, std::size_t max) {
+    if (spool_) {
+        const std::uint64_t left = spooled_ - spool_read_;
+        const std::size_t want = static_cast<std::size_t>(std::min<std::uint64_t>(left, max));
+        if (want == 0) return 0;
+        const std::size_t at = out.size();
+        out.resize(at + want);
+        const ssize_t n = ::pread(spool_.get(), out.data() + at, want, static_cast<off_t>(spool_read_));
+        if (n <= 0) {
+            out.resize(at);
+            spdlog::error("[pool {}] {}: pread(2) of the request body spool: {}", settings_.pool,
+                          log_name_, n < 0 ? std::strerror(errno) : "unexpected end of file");
+            spool_read_ = spooled_;  // end the stream; the worker sees a short body
+            return 0;
+        }
+        out.resize(at + static_cast<std::size_t>(n));
+        spool_read_ += static_cast<std::uint64_t>(n);
+        return static_cast<std::size_t>(n);
+    }
+    const std::size_t available = evbuffer_get_length(body_.get());
+    const std::size_t take = std::min(available, max);
+    if (take == 0) return 0;
+    const std::size_t at = out.size();
+    out.resize(at + take);
+    evbuffer_remove(body_.get(), out.data() + at, take);
+    if (connection_ != nullptr && !body_complete_ &&
+        evbuffer_get_length(body_.get()) <= settings_.clientHighWater / 2) {
+        connection_->resumeBody();
+    }
+    return take;
+}
+
+bool Exchange::stdinComplete() const {
+    if (spool_) return spool_read_ >= spooled_;
+    return body_complete_ && evbuffer_get_length(body_.get()) == 0;
+}
+
+// --- the response ------------------------------------------------------------
+
 void Exchange::onUpstreamHead(const fcgi::ResponseHead& head) {
-    if (state_ != State::AwaitingHead) return;
+    if (state_ != State::AwaitingHead || connection_ == nullptr) return;
     if (head.status < 200 || head.status > 599) {
         upstream_.close();
         spdlog::error("[pool {}] {}: 502 Bad Gateway: the application answered status {}",
@@ -105,7 +202,8 @@ void Exchange::onUpstreamHead(const fcgi::ResponseHead& head) {
         return;
     }
 
-    evkeyvalq* output = evhttp_request_get_output_headers(request_);
+    HeaderList headers;
+    headers.reserve(head.headers.size());
     std::optional<std::uint64_t> contentLength;
     for (const auto& [name, value] : head.headers) {
         if (isHopByHopHeader(name)) continue;
@@ -124,37 +222,20 @@ void Exchange::onUpstreamHead(const fcgi::ResponseHead& head) {
                 answerError(502, "502 Bad Gateway\n");
                 return;
             }
-            if (contentLength) continue;  // an identical repeat: send it once
             contentLength = length;
+            continue;
         }
-        if (evhttp_add_header(output, name.c_str(), value.c_str()) != 0) {
-            spdlog::warn("[pool {}] {}: dropped response header {}: invalid value",
-                         settings_.pool, log_name_, name);
-        }
+        headers.emplace_back(name, value);
     }
-
-    if (host_.closingConnections()) {
-        evhttp_remove_header(output, "Connection");
-        evhttp_add_header(output, "Connection", "close");
-    }
-    const HttpVersion version = httpVersion(request_);
-    // An HTTP/1.0 client gets no chunked encoding: without a length, only
-    // closing the connection can end the body (RFC 9112 §6.3).
-    if (!contentLength && (version.major < 1 || (version.major == 1 && version.minor < 1))) {
-        evhttp_remove_header(output, "Connection");
-        evhttp_add_header(output, "Connection", "close");
-    }
-    expect_body_ = !head_request_ && head.status != 204 && head.status != 304;
+    const bool headRequest = connection_->request().isHead();
+    expect_body_ = !headRequest && head.status != 204 && head.status != 304;
     remaining_ = contentLength;
-    setState(State::Streaming);
-    // Chunked (Transfer-Encoding added by evhttp) when the application gave
-    // no Content-Length and the client speaks HTTP/1.1.
-    evhttp_send_reply_start(request_, head.status,
-                            head.reason.empty() ? nullptr : head.reason.c_str());
+    state_ = State::Streaming;
+    connection_->sendHead(head.status, head.reason, headers, contentLength);
 }
 
 void Exchange::onUpstreamBody(std::string_view data) {
-    if (state_ != State::Streaming || !expect_body_) return;
+    if (state_ != State::Streaming || !expect_body_ || connection_ == nullptr) return;
     if (remaining_) {
         if (data.size() > *remaining_) {
             if (!warned_excess_) {
@@ -168,14 +249,8 @@ void Exchange::onUpstreamBody(std::string_view data) {
         *remaining_ -= data.size();
     }
     if (data.empty()) return;
-
-    body_bytes_ += data.size();
-    evbuffer_add(chunk_.get(), data.data(), data.size());
-    evhttp_send_reply_chunk_with_cb(request_, chunk_.get(), &Exchange::onClientDrained, &host_);
-    evbuffer_drain(chunk_.get(), evbuffer_get_length(chunk_.get()));
-
-    evbuffer* clientOutput = bufferevent_get_output(evhttp_connection_get_bufferevent(connection_));
-    if (!paused_ && evbuffer_get_length(clientOutput) > settings_.clientHighWater) {
+    connection_->sendBody(data);
+    if (!paused_ && connection_->outputPending() > settings_.clientHighWater) {
         // A slow client: let the worker block on its writes instead of
         // buffering its whole response here.
         paused_ = true;
@@ -183,12 +258,7 @@ void Exchange::onUpstreamBody(std::string_view data) {
     }
 }
 
-void Exchange::onClientDrained(evhttp_connection* connection, void* host) {
-    Exchange* exchange = static_cast<ExchangeHost*>(host)->exchangeFor(connection);
-    if (exchange != nullptr) exchange->resumeAfterDrain();
-}
-
-void Exchange::resumeAfterDrain() {
+void Exchange::onClientDrained() {
     if (state_ != State::Streaming || !paused_) return;
     paused_ = false;
     upstream_.resumeReading();
@@ -244,7 +314,7 @@ void Exchange::onUpstreamFailure(std::string_view why) {
                       settings_.pool, log_name_, why);
         truncateResponse();
         return;
-    case State::Flushing:
+    case State::Spooling:
     case State::Done: return;
     }
 }
@@ -268,62 +338,28 @@ void Exchange::onTimeout(evutil_socket_t, short, void* self) {
                       exchange->settings_.pool, exchange->log_name_, limit);
         exchange->truncateResponse();
         return;
-    case State::Flushing:
+    case State::Spooling:
     case State::Done: return;
     }
 }
 
-void Exchange::onClientEvent(evutil_socket_t fd, short what, void* self) {
-    auto* exchange = static_cast<Exchange*>(self);
-    bool closed = (what & EV_CLOSED) != 0;
-    if (!closed) {
-        char byte = 0;
-        const ssize_t n = ::recv(fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n > 0) {
-            // A pipelined next request, which evhttp reads after this
-            // response. Stop watching rather than spin on readable data.
-            exchange->client_watch_.reset();
-            return;
-        }
-        closed = n == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR);
-    }
-    if (!closed || exchange->state_ == State::Done || exchange->state_ == State::Flushing) return;
-    if (exchange->clientHasWholeResponse()) {
-        // A client may close as soon as it has Content-Length bytes (or the
-        // head of a HEAD), before FCGI_END_REQUEST arrives here: that is a
-        // complete response, not a 499. Let the worker finish normally.
-        exchange->client_watch_.reset();
-        return;
-    }
-    spdlog::info("[pool {}] {}: 499: the client closed the connection before the response was "
-                 "complete; closed the FastCGI connection",
-                 exchange->settings_.pool, exchange->log_name_);
-    exchange->upstream_.close();
-    exchange->closeClientConnection();
-}
-
-bool Exchange::clientHasWholeResponse() const {
-    return state_ == State::Streaming && (!expect_body_ || (remaining_ && *remaining_ == 0));
-}
-
-void Exchange::clientGone() {
+void Exchange::onClientGone(std::string_view why) {
     if (state_ == State::Done) return;
-    if (clientHasWholeResponse()) {
+    const bool whole = state_ == State::Streaming && (!expect_body_ || (remaining_ && *remaining_ == 0));
+    if (whole) {
         // Complete for the client; only FCGI_END_REQUEST was still due.
         spdlog::debug("[pool {}] {}: the client closed after the whole response; closed the "
                       "FastCGI connection before FCGI_END_REQUEST",
                       settings_.pool, log_name_);
     } else {
-        spdlog::info("[pool {}] {}: 499: the client closed the connection before the response "
-                     "was complete; closed the FastCGI connection",
-                     settings_.pool, log_name_);
+        spdlog::info("[pool {}] {}: 499: {} before the response was complete; closed the "
+                     "FastCGI connection",
+                     settings_.pool, log_name_, why);
     }
-    noteUpstream();
-    upstream_.close();
-    releaseEvents();
-    request_ = nullptr;
+    if (connection_ != nullptr) noteUpstream();
     connection_ = nullptr;
-    setState(State::Done);
+    letGo();
+    state_ = State::Done;
     host_.retire(this);
 }
 
@@ -331,17 +367,9 @@ void Exchange::abandon() {
     if (state_ == State::Done) return;
     spdlog::warn("[pool {}] {}: abandoned: the HTTP bridge is shutting down", settings_.pool,
                  log_name_);
-    upstream_.close();
-    releaseEvents();
-    host_.detach(connection_);
-    request_ = nullptr;
     connection_ = nullptr;
-    setState(State::Done);
-}
-
-void Exchange::releaseEvents() {
-    client_watch_.reset();
-    timer_.reset();
+    letGo();
+    state_ = State::Done;
 }
 
 void Exchange::noteUpstream() {
@@ -351,8 +379,7 @@ void Exchange::noteUpstream() {
     note.pool = settings_.pool;
     note.workerPid = worker_pid_;
     note.elapsed = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
-    note.bodyBytes = body_bytes_;
-    host_.noteUpstream(connection_, note);
+    host_.noteUpstream(*connection_, note);
 }
 
 void Exchange::letGo() {
@@ -360,61 +387,30 @@ void Exchange::letGo() {
     let_go_ = true;
     noteUpstream();
     upstream_.close();
-    releaseEvents();
-    host_.detach(connection_);
+    timer_.reset();
+    spool_.reset();
 }
 
 void Exchange::finishResponse() {
     letGo();
-    setState(State::Done);
-    evhttp_request* request = std::exchange(request_, nullptr);
-    connection_ = nullptr;
-    // May complete synchronously (evhttp's on-complete callback runs inside).
-    evhttp_send_reply_end(request);
+    state_ = State::Done;
+    if (ClientConnection* connection = std::exchange(connection_, nullptr)) connection->endResponse();
     host_.retire(this);
 }
 
 void Exchange::answerError(int status, std::string_view body) {
     letGo();
-    setState(State::Done);
-    evhttp_request* request = std::exchange(request_, nullptr);
-    connection_ = nullptr;
-    sendPlainText(request, status, body);
+    state_ = State::Done;
+    if (ClientConnection* connection = std::exchange(connection_, nullptr)) {
+        connection->sendText(status, body, {});
+    }
     host_.retire(this);
 }
 
 void Exchange::truncateResponse() {
     letGo();
-    request_ = nullptr;
-    bufferevent* bev = evhttp_connection_get_bufferevent(connection_);
-    if (evbuffer_get_length(bufferevent_get_output(bev)) == 0) {
-        closeClientConnection();
-        return;
-    }
-    setState(State::Flushing);
-    // The connection is closed once its output is written, so evhttp has
-    // nothing left to do with it: take its callbacks over. A client that
-    // stops reading is cut off by the write timeout evhttp set
-    // (ServerOptions::clientTimeout), which arrives as an event here.
-    bufferevent_setcb(bev, nullptr, &Exchange::onFlushed, &Exchange::onFlushError, this);
-    bufferevent_enable(bev, EV_WRITE);
-}
-
-void Exchange::onFlushed(bufferevent*, void* self) {
-    static_cast<Exchange*>(self)->closeClientConnection();
-}
-
-void Exchange::onFlushError(bufferevent*, short, void* self) {
-    static_cast<Exchange*>(self)->closeClientConnection();
-}
-
-void Exchange::closeClientConnection() {
-    letGo();
-    setState(State::Done);
-    request_ = nullptr;
-    // Frees the request with it; evhttp's close callback runs inside and
-    // finds this Exchange already detached.
-    evhttp_connection_free(std::exchange(connection_, nullptr));
+    state_ = State::Done;
+    if (ClientConnection* connection = std::exchange(connection_, nullptr)) connection->abortResponse();
     host_.retire(this);
 }
 

@@ -1,48 +1,54 @@
 #include "src/pyfpm/http/reply.hpp"
 
-#include <event2/buffer.h>
-#include <event2/http_struct.h>
-
 #include <algorithm>
 #include <array>
 
 #include "src/pyfpm/http/ascii.hpp"
-#include "src/pyfpm/http/libevent_ptr.hpp"
+#include "src/pyfpm/http/connection.hpp"
 
 namespace pyfpm::http {
 
-std::string_view methodName(evhttp_cmd_type method) {
-    switch (method) {
-    case EVHTTP_REQ_GET: return "GET";
-    case EVHTTP_REQ_POST: return "POST";
-    case EVHTTP_REQ_HEAD: return "HEAD";
-    case EVHTTP_REQ_PUT: return "PUT";
-    case EVHTTP_REQ_DELETE: return "DELETE";
-    case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-    case EVHTTP_REQ_TRACE: return "TRACE";
-    case EVHTTP_REQ_CONNECT: return "CONNECT";
-    case EVHTTP_REQ_PATCH: return "PATCH";
+std::string_view reasonPhrase(int status) {
+    switch (status) {
+    case 100: return "Continue";
+    case 200: return "OK";
+    case 201: return "Created";
+    case 202: return "Accepted";
+    case 204: return "No Content";
+    case 206: return "Partial Content";
+    case 301: return "Moved Permanently";
+    case 302: return "Found";
+    case 303: return "See Other";
+    case 304: return "Not Modified";
+    case 307: return "Temporary Redirect";
+    case 308: return "Permanent Redirect";
+    case 400: return "Bad Request";
+    case 401: return "Unauthorized";
+    case 403: return "Forbidden";
+    case 404: return "Not Found";
+    case 405: return "Method Not Allowed";
+    case 408: return "Request Timeout";
+    case 409: return "Conflict";
+    case 410: return "Gone";
+    case 411: return "Length Required";
+    case 412: return "Precondition Failed";
+    case 413: return "Content Too Large";
+    case 414: return "URI Too Long";
+    case 415: return "Unsupported Media Type";
+    case 416: return "Range Not Satisfiable";
+    case 417: return "Expectation Failed";
+    case 422: return "Unprocessable Content";
+    case 429: return "Too Many Requests";
+    case 431: return "Request Header Fields Too Large";
+    case 499: return "Client Closed Request";
+    case 500: return "Internal Server Error";
+    case 501: return "Not Implemented";
+    case 502: return "Bad Gateway";
+    case 503: return "Service Unavailable";
+    case 504: return "Gateway Timeout";
+    case 505: return "HTTP Version Not Supported";
+    default: return "Unknown";
     }
-    return "UNKNOWN";
-}
-
-HttpVersion httpVersion(const evhttp_request* request) {
-    return HttpVersion{request->major, request->minor};
-}
-
-void sendPlainText(evhttp_request* request, int status, std::string_view body) {
-    evkeyvalq* headers = evhttp_request_get_output_headers(request);
-    evhttp_remove_header(headers, "Content-Type");
-    evhttp_add_header(headers, "Content-Type", "text/plain; charset=utf-8");
-    if (evhttp_request_get_command(request) == EVHTTP_REQ_HEAD) {
-        // evhttp sends whatever body it is given, even for HEAD.
-        evhttp_add_header(headers, "Content-Length", std::to_string(body.size()).c_str());
-        evhttp_send_reply(request, status, nullptr, nullptr);
-        return;
-    }
-    EvbufferPtr buffer(evbuffer_new());
-    evbuffer_add(buffer.get(), body.data(), body.size());
-    evhttp_send_reply(request, status, nullptr, buffer.get());
 }
 
 bool isHopByHopHeader(std::string_view name) {

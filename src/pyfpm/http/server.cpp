@@ -1,29 +1,73 @@
 #include "src/pyfpm/http/server.hpp"
 
-#include <event2/buffer.h>
-#include <event2/bufferevent.h>
-#include <event2/keyvalq_struct.h>
-#include <netdb.h>
-#include <netinet/in.h>
+#include <http_parser.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
-#include <cstring>
+#include <cstdlib>
 #include <utility>
 
 #include <fmt/format.h>
 
-#include "manager/unique_fd.hpp"
+#include "src/pyfpm/http/ascii.hpp"
 #include "src/pyfpm/http/cgi_params.hpp"
+#include "src/pyfpm/http/real_ip.hpp"
 #include "src/pyfpm/http/reply.hpp"
 #include "src/pyfpm/http/request_path.hpp"
-#include "src/pyfpm/http/socket_names.hpp"
-#include "src/pyfpm/http/static_files.hpp"
+#include "src/pyfpm/http/script_path.hpp"
+#include "src/pyfpm/http/static_responder.hpp"
 
 namespace pyfpm::http {
 
+namespace {
+
+// The parts of a request-target (RFC 9112 §3.2): origin-form "/p?q" or
+// absolute-form "http://host/p?q". Views into `target`.
+struct TargetParts {
+    bool valid = false;
+    std::string_view path;   // "/" when the absolute form has none
+    std::string_view query;  // without '?'
+    bool hasQuery = false;
+};
+
+TargetParts splitTarget(std::string_view target, bool connect) {
+    TargetParts parts;
+    if (target.empty() || connect) return parts;
+    if (target.front() == '/') {
+        const std::size_t question = target.find('?');
+        parts.path = target.substr(0, question);
+        if (question != std::string_view::npos) {
+            parts.hasQuery = true;
+            parts.query = target.substr(question + 1);
+            const std::size_t hash = parts.query.find('#');
+            if (hash != std::string_view::npos) parts.query = parts.query.substr(0, hash);
+        }
+        parts.valid = true;
+        return parts;
+    }
+    http_parser_url url;
+    http_parser_url_init(&url);
+    if (http_parser_parse_url(target.data(), target.size(), 0, &url) != 0) return parts;
+    if ((url.field_set & (1 << UF_SCHEMA)) == 0 || (url.field_set & (1 << UF_HOST)) == 0) return parts;
+    parts.path = (url.field_set & (1 << UF_PATH)) != 0
+                     ? target.substr(url.field_data[UF_PATH].off, url.field_data[UF_PATH].len)
+                     : std::string_view("/");
+    if ((url.field_set & (1 << UF_QUERY)) != 0) {
+        parts.hasQuery = true;
+        parts.query = target.substr(url.field_data[UF_QUERY].off, url.field_data[UF_QUERY].len);
+    }
+    parts.valid = true;
+    return parts;
+}
+
+std::filesystem::path defaultTempPath() {
+    const char* tmp = std::getenv("TMPDIR");
+    return tmp != nullptr && *tmp == '/' ? std::filesystem::path(tmp) : std::filesystem::path("/tmp");
+}
+
+}  // namespace
 
 Server::Server(event_base* base, const config::Config& config, const PoolDirectory& pools,
                ServerOptions options)
@@ -34,34 +78,30 @@ Server::Server(event_base* base, const config::Config& config, const PoolDirecto
       pool_configs_(config.pools),
       router_(config.http ? config.http->routes : std::vector<config::Route>{}),
       mime_types_(MimeTypes::load(options_.mimeTypes)),
-      http_(evhttp_new(base)),
       reap_event_(event_new(base, -1, 0, &Server::onReap, this)),
-      drained_event_(event_new(base, -1, 0, &Server::onDrained, this)) {
+      drained_event_(event_new(base, -1, 0, &Server::onDrained, this)),
+      resume_accept_(evtimer_new(base, &Server::onResumeAccept, this)) {
     if (config.http) {
         daemon_paths_ = DaemonPaths::from(*config.http);
         status_listen_ = config.http->status_listen;
         access_config_ = config.http;
     }
-    evhttp* http = http_.get();
-    evhttp_set_gencb(http, &Server::onRequest, this);
-    // Every method evhttp can parse goes to the application; static routes
-    // answer 405 themselves.
-    evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-                                         EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
-                                         EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT |
-                                         EVHTTP_REQ_PATCH);
-    // No invented Content-Type on an application's response that has none.
-    evhttp_set_default_content_type(http, nullptr);
-    evhttp_set_max_body_size(http, static_cast<ev_ssize_t>(options_.maxBodyBytes));
-    evhttp_set_max_headers_size(http, static_cast<ev_ssize_t>(options_.maxHeaderBytes));
-    evhttp_set_timeout(http, static_cast<int>(options_.clientTimeout.count()));
+    applyLimits(config.http ? &*config.http : nullptr);
+}
 
-    status_http_.reset(evhttp_new(base));
-    evhttp_set_gencb(status_http_.get(), &Server::onStatusRequest, this);
-    evhttp_set_default_content_type(status_http_.get(), nullptr);
-    evhttp_set_max_body_size(status_http_.get(), 0);
-    evhttp_set_max_headers_size(status_http_.get(), static_cast<ev_ssize_t>(options_.maxHeaderBytes));
-    evhttp_set_timeout(status_http_.get(), static_cast<int>(options_.clientTimeout.count()));
+void Server::applyLimits(const config::HttpConfig* http) {
+    const config::HttpConfig defaults;
+    const config::HttpConfig& source = http != nullptr ? *http : defaults;
+    limits_.maxHeaderBytes = static_cast<std::size_t>(source.max_header_size);
+    limits_.headerTimeout = source.client_header_timeout;
+    limits_.bodyTimeout = source.client_body_timeout;
+    limits_.sendTimeout = source.send_timeout;
+    limits_.keepaliveTimeout = source.keepalive_timeout;
+    limits_.clientHighWater = options_.clientHighWater;
+    max_body_size_ = source.max_body_size;
+    max_connections_ = source.max_connections;
+    trusted_proxies_ = source.trusted_proxies;
+    body_temp_path_ = source.client_body_temp_path.empty() ? defaultTempPath() : source.client_body_temp_path;
 }
 
 Server::~Server() {
@@ -70,215 +110,312 @@ Server::~Server() {
     for (auto& [raw, exchange] : exchanges_) exchange->abandon();
     listeners_.clear();
     status_listeners_.clear();
-    // Frees every client connection and its request; the close callbacks
-    // run inside and release the in-flight records.
-    http_.reset();
-    status_http_.reset();
-    in_flight_.clear();
+    connections_.clear();
+    closed_.clear();
     exchanges_.clear();
     retired_.clear();
     reap_event_.reset();
     drained_event_.reset();
+    resume_accept_.reset();
 }
 
-void Server::onRequest(evhttp_request* request, void* self) {
-    static_cast<Server*>(self)->handle(request, false);
+std::size_t Server::inFlight() const {
+    return static_cast<std::size_t>(std::count_if(connections_.begin(), connections_.end(),
+                                                  [](const auto& entry) { return entry.second.inFlight; }));
 }
 
-void Server::onStatusRequest(evhttp_request* request, void* self) {
-    static_cast<Server*>(self)->handle(request, true);
+// --- accepting -------------------------------------------------------------
+
+void Server::onAccept(evconnlistener*, evutil_socket_t fd, sockaddr*, int, void* context) {
+    auto* listener = static_cast<Listener*>(context);
+    listener->server->accept(fd, listener->status);
 }
 
-void Server::handle(evhttp_request* request, bool statusListener) {
-    evhttp_connection* connection = evhttp_request_get_connection(request);
-    begin(request);
-    evhttp_request_set_on_complete_cb(request, &Server::onComplete, this);
-    evhttp_connection_set_closecb(connection, &Server::onConnectionClose, this);
-    if (stopping_) {
-        evhttp_add_header(evhttp_request_get_output_headers(request), "Connection", "close");
+void Server::accept(evutil_socket_t fd, bool status) {
+    if (static_cast<int>(connections_.size()) >= max_connections_) {
+        refuseConnection(fd);
+        return;
     }
+    ConnectionOwner& owner = *this;
+    auto connection = std::make_unique<ClientConnection>(base_, fd, owner, limits_);
+    ClientConnection* raw = connection.get();
+    Client& client = connections_[raw];
+    client.connection = std::move(connection);
+    client.status = status;
+}
 
-    const std::string_view method = methodName(evhttp_request_get_command(request));
-    const char* rawUri = evhttp_request_get_uri(request);
-    const std::string logName = describeRequest(method, rawUri != nullptr ? rawUri : "");
-    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
-    const char* rawPath = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
-    // An absolute-form target without a path ("http://host") means "/".
-    const std::string_view pathPart = rawPath != nullptr && *rawPath != '\0' ? rawPath : "/";
+void Server::refuseConnection(evutil_socket_t fd) {
+    // Over max_connections: a short answer written straight to the new
+    // socket (its buffer is empty, so it fits), then closed.
+    static constexpr std::string_view kBusy =
+        "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Length: 40\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+        "503 Service Unavailable: too many clients";
+    const ssize_t ignored = ::send(fd, kBusy.data(), kBusy.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)ignored;
+    ::shutdown(fd, SHUT_WR);
+    ::close(fd);
+    const auto now = std::chrono::steady_clock::now();
+    if (now - last_refusal_log_ >= std::chrono::seconds(1)) {
+        last_refusal_log_ = now;
+        spdlog::warn("[http] max_connections ({}) reached: new connections are answered 503",
+                     max_connections_);
+    }
+}
 
-    const DecodedPath decoded = decodeRequestPath(pathPart);
+void Server::onAcceptError(evconnlistener*, void* context) {
+    auto* server = static_cast<Listener*>(context)->server;
+    const int error = EVUTIL_SOCKET_ERROR();
+    spdlog::error("[http] accept(2): {}; pausing new connections for 1s", std::strerror(error));
+    for (const auto& listener : server->listeners_) evconnlistener_disable(listener->socket.get());
+    for (const auto& listener : server->status_listeners_) evconnlistener_disable(listener->socket.get());
+    const timeval second{1, 0};
+    evtimer_add(server->resume_accept_.get(), &second);
+}
+
+void Server::onResumeAccept(evutil_socket_t, short, void* self) {
+    auto* server = static_cast<Server*>(self);
+    if (server->stopping_) return;
+    for (const auto& listener : server->listeners_) evconnlistener_enable(listener->socket.get());
+    for (const auto& listener : server->status_listeners_) evconnlistener_enable(listener->socket.get());
+}
+
+// --- requests --------------------------------------------------------------
+
+void Server::onRequest(ClientConnection& connection) {
+    const auto found = connections_.find(&connection);
+    if (found == connections_.end()) return;
+    Client& client = found->second;
+    client.inFlight = true;
+    client.exchange = nullptr;
+    const Request& request = connection.request();
+    AccessRecord& access = client.access;
+    access = AccessRecord{};
+    if (access_log_) {
+        access.receivedWall = std::chrono::system_clock::now();
+        access.received = connection.requestStarted();
+        access.remoteAddr = connection.peer().address;
+        access.method = request.method;
+        access.uri = request.target;
+        access.protocol = request.protocol();
+        const std::string* host = request.header("Host");
+        access.host = host != nullptr ? *host : "";
+        const std::string* referer = request.header("Referer");
+        access.referer = referer != nullptr ? *referer : "";
+        const std::string* agent = request.header("User-Agent");
+        access.userAgent = agent != nullptr ? *agent : "";
+    }
+    handle(connection, client);
+}
+
+void Server::handle(ClientConnection& connection, Client& client) {
+    const Request& request = connection.request();
+    const std::string logName = describeRequest(request.method, request.target);
+    const TargetParts target = splitTarget(request.target, request.method == "CONNECT");
+    if (!target.valid) {
+        spdlog::info("[http] {}: 400: not an origin-form or absolute-form request target", logName);
+        connection.sendText(400, "400 Bad Request\n");
+        return;
+    }
+    const DecodedPath decoded = decodeRequestPath(target.path);
     if (decoded.error != PathError::None) {
         spdlog::info("[http] {}: 400: {}", logName, toString(decoded.error));
-        sendPlainText(request, 400, "400 Bad Request\n");
+        connection.sendText(400, "400 Bad Request\n");
         return;
     }
     // The daemon's own paths: on status_listen when there is one, else on
     // every listener, ahead of the routes.
-    if (statusListener || !status_listen_) {
-        if (answerDaemonPath(request, decoded.path, daemon_paths_, options_.statusSource)) return;
+    if (client.status || !status_listen_) {
+        if (answerDaemonPath(connection, decoded.path, target.query, daemon_paths_, options_.statusSource)) {
+            return;
+        }
     }
-    if (statusListener) {
-        sendPlainText(request, 404, "404 Not Found\n");
+    if (client.status) {
+        connection.sendText(404, "404 Not Found\n");
         return;
     }
     const RouteMatch match = router_.match(decoded.path);
     if (match.route == nullptr) {
-        sendPlainText(request, 404, "404 Not Found\n");
+        connection.sendText(404, "404 Not Found\n");
         return;
     }
-    switch (match.route->kind) {
-    case config::Route::Kind::Static:
-        serveStaticFile(request, match.route->root, match.pathInfo, mime_types_, logName);
+    const config::Route& route = *match.route;
+    const std::uint64_t maxBody = route.max_body_size.value_or(max_body_size_);
+    if (maxBody > 0 && request.contentLength && *request.contentLength > maxBody) {
+        spdlog::warn("[http] {}: 413: Content-Length {} exceeds max_body_size ({} bytes)", logName,
+                     *request.contentLength, maxBody);
+        connection.sendText(413, "413 Content Too Large\n");
         return;
-    case config::Route::Kind::Pool: proxy(request, match, decoded.path, logName); return;
+    }
+    switch (route.kind) {
+    case config::Route::Kind::Static: serveStatic(connection, client, match, decoded.path, logName); return;
+    case config::Route::Kind::Pool: proxy(connection, client, route, route.pool, match, decoded.path, logName); return;
     }
 }
 
-void Server::proxy(evhttp_request* request, const RouteMatch& match, const std::string& path,
-                   std::string_view logName) {
-    const std::string& pool = match.route->pool;
+void Server::serveStatic(ClientConnection& connection, Client& client, const RouteMatch& match,
+                         const std::string& path, const std::string& logName) {
+    const config::Route& route = *match.route;
+    const TargetParts target = splitTarget(connection.request().target, false);
+    const StaticServe serve{connection, route, match.pathInfo, path, target.query, mime_types_, logName};
+    if (serveStaticFile(serve) == StaticOutcome::Answered) return;
+    // try_files: nothing to serve here, so the fallback pool answers.
+    proxy(connection, client, route, route.pool, match, path, logName);
+}
+
+void Server::proxy(ClientConnection& connection, Client& client, const config::Route& route,
+                   const std::string& pool, const RouteMatch& match, const std::string& path,
+                   const std::string& logName) {
     const PoolAvailability availability = pools_.availability(pool);
     if (!availability.available) {
-        spdlog::warn("[pool {}] {}: 503 Service Unavailable: {}", pool, logName,
-                     availability.reason);
-        evhttp_add_header(evhttp_request_get_output_headers(request), "Retry-After", "1");
-        sendPlainText(request, 503,
-                      fmt::format("503 Service Unavailable: the application (pool {}) is not "
-                                  "available right now; retry shortly.\n",
-                                  pool));
+        spdlog::warn("[pool {}] {}: 503 Service Unavailable: {}", pool, logName, availability.reason);
+        connection.sendText(503,
+                            fmt::format("503 Service Unavailable: the application (pool {}) is not "
+                                        "available right now; retry shortly.\n",
+                                        pool),
+                            {{"Retry-After", "1"}});
         return;
     }
-    const auto target = pool_targets_.find(pool);
-    if (target == pool_targets_.end()) {
+    const auto found = pool_targets_.find(pool);
+    if (found == pool_targets_.end()) {
         spdlog::error("[pool {}] {}: 500: the pool's address was not resolved (listen() not run)",
                       pool, logName);
-        sendPlainText(request, 500, "500 Internal Server Error\n");
+        connection.sendText(500, "500 Internal Server Error\n");
         return;
     }
-
-    evhttp_connection* connection = evhttp_request_get_connection(request);
-    const evhttp_uri* uri = evhttp_request_get_evhttp_uri(request);
-    const char* query = uri != nullptr ? evhttp_uri_get_query(uri) : nullptr;
-    const char* rawUri = evhttp_request_get_uri(request);
+    const PoolTarget& poolTarget = found->second;
+    const Request& request = connection.request();
+    const TargetParts target = splitTarget(request.target, false);
 
     RequestDescription description;
-    description.method = methodName(evhttp_request_get_command(request));
-    if (rawUri != nullptr && rawUri[0] == '/') {
-        description.requestUri = rawUri;
+    description.method = request.method;
+    if (!request.target.empty() && request.target.front() == '/') {
+        description.requestUri = request.target;
     } else {
         // Absolute-form (RFC 9112 §3.2.2): REQUEST_URI is its origin form.
-        const char* rawPath = uri != nullptr ? evhttp_uri_get_path(uri) : nullptr;
-        description.requestUri = rawPath != nullptr && *rawPath != '\0' ? rawPath : "/";
-        if (query != nullptr) description.requestUri += std::string("?") + query;
+        description.requestUri = std::string(target.path);
+        if (target.hasQuery) description.requestUri += "?" + std::string(target.query);
     }
-    description.query = query != nullptr ? query : "";
+    description.query = std::string(target.query);
     description.documentUri = path;
-    description.scriptName = match.scriptName;
-    description.pathInfo = match.pathInfo;
-    description.documentRoot = target->second.documentRoot;
-    const HttpVersion version = httpVersion(request);
-    description.serverProtocol = fmt::format("HTTP/{}.{}", version.major, version.minor);
+    description.scriptName = std::string(match.scriptName);
+    description.pathInfo = std::string(match.pathInfo);
+    description.documentRoot = poolTarget.documentRoot;
+    if (poolTarget.kind == manager::PoolKind::Scripts) {
+        // php-fpm's model: the file below the scripts root that the path
+        // names, split like nginx's fastcgi_split_path_info.
+        const ScriptPath split = splitScriptPath(match.pathInfo, poolTarget.scriptExtensions);
+        description.scriptName = std::string(match.scriptName) + std::string(split.scriptPath);
+        description.pathInfo = std::string(split.pathInfo);
+        description.scriptFilename = poolTarget.documentRoot + std::string(split.scriptPath);
+    }
+    description.serverProtocol = request.protocol();
     description.serverSoftware =
         options_.serverSoftware.empty() ? "pyfpm/" PYFPM_VERSION : options_.serverSoftware;
-    char* peer = nullptr;
-    ev_uint16_t peerPort = 0;
-    evhttp_connection_get_peer(connection, &peer, &peerPort);
-    description.remoteAddr = peer != nullptr ? peer : "";
-    description.remotePort = peerPort;
-    const int fd = bufferevent_getfd(evhttp_connection_get_bufferevent(connection));
-    localName(fd, description.serverAddr, description.serverPort);
-
-    evkeyvalq* headers = evhttp_request_get_input_headers(request);
-    bool declaresBody = false;
-    for (const evkeyval* header = headers->tqh_first; header != nullptr;
-         header = header->next.tqe_next) {
-        description.headers.emplace_back(header->key, header->value);
-        if (evutil_ascii_strcasecmp(header->key, "Content-Length") == 0 ||
-            evutil_ascii_strcasecmp(header->key, "Transfer-Encoding") == 0) {
-            declaresBody = true;
+    description.remoteAddr = connection.peer().address;
+    description.remotePort = connection.peer().port;
+    description.serverAddr = connection.local().address;
+    description.serverPort = connection.local().port;
+    description.headers = request.headers;
+    if (!trusted_proxies_.empty()) {
+        std::string forwardedFor;
+        std::string forwardedProto;
+        for (const auto& [name, value] : request.headers) {
+            std::string& into = iequals(name, "X-Forwarded-For")     ? forwardedFor
+                                : iequals(name, "X-Forwarded-Proto") ? forwardedProto
+                                                                     : description.method;
+            if (&into == &description.method) continue;
+            if (!into.empty()) into += ", ";
+            into += value;
         }
+        const RealClient real = resolveRealClient(connection.peer().address, forwardedFor,
+                                                  forwardedProto, trusted_proxies_, false);
+        description.remoteAddr = real.address;
+        description.https = real.https;
     }
-    const std::size_t bodyLength = evbuffer_get_length(evhttp_request_get_input_buffer(request));
-    if (declaresBody || bodyLength > 0) description.contentLength = bodyLength;
-
-    fcgi::ParamsBuilder params;
-    for (const auto& [name, value] : buildCgiParams(description)) params.add(name, value);
-    params.add(kWorkerHeaderParam, "1");
 
     ExchangeSettings settings;
     settings.pool = pool;
-    settings.address = target->second.address;
-    settings.requestTimeout = target->second.requestTimeout;
+    settings.address = poolTarget.address;
+    settings.requestTimeout = poolTarget.requestTimeout;
     settings.clientHighWater = options_.clientHighWater;
     settings.maxHeadBytes = options_.maxResponseHeadBytes;
+    settings.maxBodyBytes = route.max_body_size.value_or(max_body_size_);
+    settings.spoolDirectory = body_temp_path_;
     ExchangeHost& host = *this;
-    auto owned = std::make_unique<Exchange>(host, request, std::move(settings), std::move(params),
-                                            std::string(logName));
+    auto owned = std::make_unique<Exchange>(host, connection, std::move(settings),
+                                            std::move(description), logName);
     Exchange* exchange = owned.get();
     exchanges_.emplace(exchange, std::move(owned));
-    in_flight_[connection].exchange = exchange;
+    client.exchange = exchange;
     exchange->start();
 }
 
-void Server::onComplete(evhttp_request* request, void* self) {
-    auto* server = static_cast<Server*>(self);
-    evhttp_connection* connection = evhttp_request_get_connection(request);
-    if (connection != nullptr) evhttp_connection_set_closecb(connection, nullptr, nullptr);
-    if (const auto found = server->in_flight_.find(connection); found != server->in_flight_.end()) {
-        server->logAccess(found->second, request, evhttp_request_get_response_code(request));
-    }
-    server->release(connection);
-}
+// --- endings ---------------------------------------------------------------
 
-void Server::onConnectionClose(evhttp_connection* connection, void* self) {
-    auto* server = static_cast<Server*>(self);
-    const auto found = server->in_flight_.find(connection);
-    if (found == server->in_flight_.end()) return;
-    // The Exchange notes what the worker did before the record goes.
-    if (found->second.exchange != nullptr) found->second.exchange->clientGone();
-    const InFlight record = found->second;
-    server->in_flight_.erase(found);
-    // nginx's 499: the client closed before the whole response was sent.
-    server->logAccess(record, nullptr, 499);
-    // evhttp detaches a request that is still being answered from a failing
-    // connection and leaves it to us; a request it still holds, it frees.
-    if (evhttp_request_get_connection(record.request) == nullptr) {
-        evhttp_request_free(record.request);
+void Server::onResponseEnd(ClientConnection& connection, int status, std::uint64_t bodyBytes) {
+    const auto found = connections_.find(&connection);
+    if (found == connections_.end()) return;
+    Client& client = found->second;
+    if (!client.inFlight) {
+        // Refused before it became a request (400, 408, 431 ...): logged
+        // with what was parsed of it.
+        client.access = AccessRecord{};
+        client.access.receivedWall = std::chrono::system_clock::now();
+        client.access.received = connection.requestStarted();
+        client.access.remoteAddr = connection.peer().address;
+        client.access.method = connection.request().method;
+        client.access.uri = connection.request().target;
+        client.access.protocol = connection.request().protocol();
     }
-    server->checkDrained();
-}
-
-void Server::release(evhttp_connection* connection) {
-    const auto found = in_flight_.find(connection);
-    if (found == in_flight_.end()) return;
-    Exchange* exchange = found->second.exchange;
-    in_flight_.erase(found);
-    // An Exchange detaches before it answers; one still attached here has
-    // lost its request, so it must not touch it again.
-    if (exchange != nullptr) exchange->clientGone();
+    client.inFlight = false;
+    client.exchange = nullptr;
+    logAccess(client, status, bodyBytes);
     checkDrained();
 }
 
+void Server::onConnectionClosed(ClientConnection& connection) {
+    const auto found = connections_.find(&connection);
+    if (found == connections_.end()) return;
+    closed_.push_back(std::move(found->second.connection));
+    connections_.erase(found);
+    event_active(reap_event_.get(), 0, 0);
+    checkDrained();
+}
+
+void Server::noteUpstream(ClientConnection& connection, const UpstreamNote& note) {
+    const auto found = connections_.find(&connection);
+    if (found == connections_.end()) return;
+    AccessRecord& access = found->second.access;
+    access.pool = note.pool;
+    access.workerPid = note.workerPid;
+    access.upstreamTime = note.elapsed;
+}
+
+void Server::logAccess(const Client& client, int status, std::uint64_t bodyBytes) {
+    if (!access_log_) return;
+    AccessRecord access = client.access;
+    access.status = status;
+    access.bodyBytes = bodyBytes;
+    access_log_->write(access);
+}
+
 void Server::checkDrained() {
-    if (stopping_ && drained_ && in_flight_.empty()) event_active(drained_event_.get(), 0, 0);
+    if (stopping_ && drained_ && inFlight() == 0) event_active(drained_event_.get(), 0, 0);
 }
 
 void Server::onDrained(evutil_socket_t, short, void* self) {
     auto* server = static_cast<Server*>(self);
-    if (!server->drained_ || !server->in_flight_.empty()) return;
+    if (!server->drained_ || server->inFlight() != 0) return;
     const std::function<void()> drained = std::exchange(server->drained_, nullptr);
     // Last statement: the callback may destroy this Server.
     drained();
 }
 
 void Server::onReap(evutil_socket_t, short, void* self) {
-    static_cast<Server*>(self)->retired_.clear();
-}
-
-void Server::detach(evhttp_connection* connection) {
-    if (connection == nullptr) return;
-    const auto found = in_flight_.find(connection);
-    if (found != in_flight_.end()) found->second.exchange = nullptr;
+    auto* server = static_cast<Server*>(self);
+    server->retired_.clear();
+    server->closed_.clear();
 }
 
 void Server::retire(Exchange* exchange) {
@@ -287,11 +424,6 @@ void Server::retire(Exchange* exchange) {
     retired_.push_back(std::move(found->second));
     exchanges_.erase(found);
     event_active(reap_event_.get(), 0, 0);
-}
-
-Exchange* Server::exchangeFor(evhttp_connection* connection) const {
-    const auto found = in_flight_.find(connection);
-    return found == in_flight_.end() ? nullptr : found->second.exchange;
 }
 
 }  // namespace pyfpm::http

@@ -1,23 +1,19 @@
-// The daemon's HTTP bridge: evhttp listeners on every http.listen address,
-// routing by longest prefix (router.hpp) to static roots (static_files.hpp)
-// or to pools (exchange.hpp), and the bookkeeping a graceful stop needs.
+// The daemon's HTTP bridge: listeners on every http.listen address, one
+// ClientConnection (connection.hpp) per client, routing by longest prefix
+// (router.hpp) to static roots (static_responder.hpp) or to pools
+// (exchange.hpp), the limits of pyfpm.yaml(5) (max_body_size → 413,
+// max_connections → 503), the access log, and the bookkeeping a graceful
+// stop needs.
 //
 // Threading: everything, including construction and destruction, runs on the
 // thread that runs `base` (the daemon's single event loop).
 //
 // The daemon must ignore SIGPIPE: libevent writes to sockets with writev(2),
 // and a client or worker that went away would otherwise kill the process.
-//
-// Limits (for the manual pages): evhttp reads a request body whole before
-// the request is routed, so a body is held in memory up to maxBodyBytes
-// (evhttp answers 413 beyond it); streaming uploads with bounded memory are
-// later work. Request heads are bounded by maxHeaderBytes (evhttp answers
-// 400 beyond it). Methods are the nine evhttp parses (GET, HEAD, POST, PUT,
-// DELETE, OPTIONS, TRACE, CONNECT, PATCH); evhttp answers others 501.
 #pragma once
 
 #include <event2/event.h>
-#include <event2/http.h>
+#include <event2/listener.h>
 
 #include <chrono>
 #include <cstddef>
@@ -32,6 +28,7 @@
 
 #include "src/pyfpm/config/config.hpp"
 #include "src/pyfpm/http/access_log.hpp"
+#include "src/pyfpm/http/connection.hpp"
 #include "src/pyfpm/http/daemon_paths.hpp"
 #include "src/pyfpm/http/exchange.hpp"
 #include "src/pyfpm/http/libevent_ptr.hpp"
@@ -43,14 +40,11 @@
 
 namespace pyfpm::http {
 
+// What the configuration file does not say. Limits and timeouts come from
+// http.* (config::HttpConfig).
 struct ServerOptions {
-    std::size_t maxBodyBytes = 64 * 1024 * 1024;   // request body; 413 beyond
-    std::size_t maxHeaderBytes = 64 * 1024;        // request line + headers
     std::size_t clientHighWater = 256 * 1024;      // see ExchangeSettings
     std::size_t maxResponseHeadBytes = 64 * 1024;  // CGI head from a worker
-    // Idle keep-alive connections and clients that stop reading are closed
-    // after this (evhttp's read/write timeout).
-    std::chrono::seconds clientTimeout{60};
     int listenBacklog = 511;                       // as nginx
     std::string serverSoftware;  // SERVER_SOFTWARE; empty: "pyfpm/<version>"
     std::filesystem::path mimeTypes = MimeTypes::kSystemTable;
@@ -59,7 +53,7 @@ struct ServerOptions {
     const StatusSource* statusSource = nullptr;
 };
 
-class Server final : private ExchangeHost {
+class Server final : private ExchangeHost, private ConnectionOwner {
 public:
     // `config.http` must be set. `pools` answers for pool routes and must
     // outlive the Server. Nothing is bound until listen().
@@ -82,12 +76,12 @@ public:
     // pool at fault; nothing stays bound then.
     [[nodiscard]] bool listen(std::string& error);
 
-    // Reload: takes the routes, pool addresses and listen addresses of
-    // `config`. New addresses are bound first, addresses no longer named are
-    // released (connections already accepted on them are served); requests
-    // in flight keep what they started with. Returns false with `error` and
-    // changes nothing when a pool address does not resolve or a new address
-    // cannot be bound. Not after stopAccepting().
+    // Reload: takes the routes, limits, pool addresses and listen addresses
+    // of `config`. New addresses are bound first, addresses no longer named
+    // are released (connections already accepted on them are served);
+    // requests in flight keep what they started with. Returns false with
+    // `error` and changes nothing when a pool address does not resolve or a
+    // new address cannot be bound. Not after stopAccepting().
     [[nodiscard]] bool reconfigure(const config::Config& config, std::string& error);
 
     // The bound addresses, ports as bound.
@@ -109,55 +103,73 @@ public:
     void stopAccepting(std::function<void()> drained = {});
 
     // Requests received and not yet answered completely (response written
-    // to the client's socket, or the client gone).
-    std::size_t inFlight() const { return in_flight_.size(); }
+    // to the client's socket buffer, or the client gone).
+    std::size_t inFlight() const;
+    // Open client connections.
+    std::size_t connections() const { return connections_.size(); }
 
 private:
     struct PoolTarget {
         UpstreamAddress address;
         std::chrono::milliseconds requestTimeout{60'000};
         std::string documentRoot;
+        manager::PoolKind kind = manager::PoolKind::App;
+        std::vector<std::string> scriptExtensions;  // PoolKind::Scripts
     };
-    struct InFlight {
-        evhttp_request* request = nullptr;
-        Exchange* exchange = nullptr;  // set while a pool request is proxied
-        AccessRecord access;           // filled as the request goes
+    struct ListenerFree {
+        void operator()(evconnlistener* listener) const { evconnlistener_free(listener); }
     };
     struct Listener {
-        evhttp_bound_socket* socket = nullptr;
+        Server* server = nullptr;
+        bool status = false;  // http.status_listen: the daemon's paths only
+        std::unique_ptr<evconnlistener, ListenerFree> socket;
         config::HttpListen configured;  // as written in the file
         config::HttpListen address;     // as bound (port 0 resolved)
     };
+    struct Client {
+        std::unique_ptr<ClientConnection> connection;
+        bool status = false;           // accepted on status_listen
+        bool inFlight = false;         // a request is being answered
+        Exchange* exchange = nullptr;  // set while a pool request is proxied
+        AccessRecord access;           // filled as the request goes
+    };
 
-    static void onRequest(evhttp_request* request, void* self);
-    static void onStatusRequest(evhttp_request* request, void* self);
-    static void onComplete(evhttp_request* request, void* self);
-    static void onConnectionClose(evhttp_connection* connection, void* self);
+    static void onAccept(evconnlistener* listener, evutil_socket_t fd, sockaddr* address, int length,
+                         void* context);
+    static void onAcceptError(evconnlistener* listener, void* context);
+    static void onResumeAccept(evutil_socket_t, short, void* self);
     static void onReap(evutil_socket_t, short, void* self);
     static void onDrained(evutil_socket_t, short, void* self);
 
-    void handle(evhttp_request* request, bool statusListener);
-    void begin(evhttp_request* request);
-    void logAccess(const InFlight& record, evhttp_request* request, int status);
+    void accept(evutil_socket_t fd, bool status);
+    void refuseConnection(evutil_socket_t fd);
+    void handle(ClientConnection& connection, Client& client);
+    void serveStatic(ClientConnection& connection, Client& client, const RouteMatch& match,
+                     const std::string& path, const std::string& logName);
+    void proxy(ClientConnection& connection, Client& client, const config::Route& route,
+               const std::string& pool, const RouteMatch& match, const std::string& path,
+               const std::string& logName);
+    void logAccess(const Client& client, int status, std::uint64_t bodyBytes);
     bool openAccessLog(const config::HttpConfig* http, std::unique_ptr<AccessLog>& log, std::string& error) const;
     bool reconfigureStatusListen(const std::optional<config::HttpListen>& address, std::string& error);
-    void proxy(evhttp_request* request, const RouteMatch& match, const std::string& path,
-               std::string_view logName);
-    void release(evhttp_connection* connection);
+    void applyLimits(const config::HttpConfig* http);
     void checkDrained();
-    bool bindOne(const config::HttpListen& address, evhttp* http, std::vector<Listener>& into,
-                 std::string& error);
+    bool bindOne(const config::HttpListen& address, bool status,
+                 std::vector<std::unique_ptr<Listener>>& into, std::string& error);
     static bool resolveTargets(const Router& router, const std::vector<manager::PoolConfig>& pools,
                                std::unordered_map<std::string, PoolTarget>& targets,
                                std::string& error);
 
     // ExchangeHost
     event_base* base() const override { return base_; }
-    void detach(evhttp_connection* connection) override;
     void retire(Exchange* exchange) override;
-    Exchange* exchangeFor(evhttp_connection* connection) const override;
+    void noteUpstream(ClientConnection& connection, const UpstreamNote& note) override;
+
+    // ConnectionOwner
+    void onRequest(ClientConnection& connection) override;
+    void onResponseEnd(ClientConnection& connection, int status, std::uint64_t bodyBytes) override;
+    void onConnectionClosed(ClientConnection& connection) override;
     bool closingConnections() const override { return stopping_; }
-    void noteUpstream(evhttp_connection* connection, const UpstreamNote& note) override;
 
     event_base* base_;
     const PoolDirectory& pools_;
@@ -166,23 +178,27 @@ private:
     std::vector<manager::PoolConfig> pool_configs_;
     Router router_;
     MimeTypes mime_types_;
-    EvhttpPtr http_;
-    // http.status_listen: its own evhttp, which answers the daemon's paths
-    // and nothing else. Null when not configured.
-    EvhttpPtr status_http_;
-    std::vector<Listener> status_listeners_;  // 0 or 1
+    ConnectionLimits limits_;
+    std::uint64_t max_body_size_ = 0;  // 0: no bound
+    int max_connections_ = 512;
+    std::vector<config::Cidr> trusted_proxies_;
+    std::filesystem::path body_temp_path_;
     std::optional<config::HttpListen> status_listen_;
     DaemonPaths daemon_paths_;
     std::unique_ptr<AccessLog> access_log_;
     std::optional<config::HttpConfig> access_config_;  // access_log and its format
     EventPtr reap_event_;
     EventPtr drained_event_;
-    std::vector<Listener> listeners_;
+    EventPtr resume_accept_;
+    std::vector<std::unique_ptr<Listener>> listeners_;
+    std::vector<std::unique_ptr<Listener>> status_listeners_;  // 0 or 1
     std::unordered_map<std::string, PoolTarget> pool_targets_;
-    std::unordered_map<evhttp_connection*, InFlight> in_flight_;
+    std::unordered_map<ClientConnection*, Client> connections_;
     std::unordered_map<Exchange*, std::unique_ptr<Exchange>> exchanges_;
     std::vector<std::unique_ptr<Exchange>> retired_;
+    std::vector<std::unique_ptr<ClientConnection>> closed_;
     std::function<void()> drained_;
+    std::chrono::steady_clock::time_point last_refusal_log_{};
     bool stopping_ = false;
 };
 

@@ -49,16 +49,12 @@ bool Server::listen(std::string& error) {
     if (!resolveTargets(router_, pool_configs_, pool_targets_, error)) return false;
     if (!openAccessLog(access_config_ ? &*access_config_ : nullptr, access_log_, error)) return false;
     for (const config::HttpListen& address : listen_addresses_) {
-        if (!bindOne(address, http_.get(), listeners_, error)) {
-            for (const Listener& listener : listeners_) {
-                evhttp_del_accept_socket(http_.get(), listener.socket);
-            }
+        if (!bindOne(address, false, listeners_, error)) {
             listeners_.clear();
             return false;
         }
     }
-    if (status_listen_ && !bindOne(*status_listen_, status_http_.get(), status_listeners_, error)) {
-        for (const Listener& listener : listeners_) evhttp_del_accept_socket(http_.get(), listener.socket);
+    if (status_listen_ && !bindOne(*status_listen_, true, status_listeners_, error)) {
         listeners_.clear();
         return false;
     }
@@ -90,24 +86,20 @@ bool Server::reconfigure(const config::Config& config, std::string& error) {
         const bool bound = std::any_of(listen_addresses_.begin(), listen_addresses_.end(),
                                        [&](const auto& old) { return sameAddress(old, address); });
         if (bound) continue;
-        if (!bindOne(address, http_.get(), listeners_, error)) {
-            for (std::size_t i = kept; i < listeners_.size(); ++i) {
-                evhttp_del_accept_socket(http_.get(), listeners_[i].socket);
-            }
+        if (!bindOne(address, false, listeners_, error)) {
             listeners_.resize(kept);
             return false;
         }
     }
     // Then let go of the addresses the new file no longer names. Connections
     // already accepted on them are served to the end.
-    std::erase_if(listeners_, [&](const Listener& listener) {
+    std::erase_if(listeners_, [&](const std::unique_ptr<Listener>& listener) {
         const bool stays = std::any_of(addresses.begin(), addresses.end(), [&](const auto& a) {
-            return sameAddress(a, listener.configured);
+            return sameAddress(a, listener->configured);
         });
         if (stays) return false;
         spdlog::info("[http] no longer listening on {}",
-                     displayAddress(listener.address.host, listener.address.port));
-        evhttp_del_accept_socket(http_.get(), listener.socket);
+                     displayAddress(listener->address.host, listener->address.port));
         return true;
     });
     listen_addresses_ = addresses;
@@ -115,6 +107,8 @@ bool Server::reconfigure(const config::Config& config, std::string& error) {
         daemon_paths_ = DaemonPaths::from(*config.http);
         access_config_ = config.http;
     }
+    // Connections already open keep the limits they started with.
+    applyLimits(config.http ? &*config.http : nullptr);
     // Unchanged target and format: the same logger (and file) goes on.
     if (accessLog || !config.http || config.http->access_log.empty()) access_log_ = std::move(accessLog);
     pool_configs_ = config.pools;
@@ -123,8 +117,8 @@ bool Server::reconfigure(const config::Config& config, std::string& error) {
     return true;
 }
 
-bool Server::bindOne(const config::HttpListen& address, evhttp* http, std::vector<Listener>& into,
-                     std::string& error) {
+bool Server::bindOne(const config::HttpListen& address, bool status,
+                     std::vector<std::unique_ptr<Listener>>& into, std::string& error) {
     const std::string display = displayAddress(address.host, address.port);
     addrinfo hints = {};
     hints.ai_socktype = SOCK_STREAM;
@@ -158,41 +152,41 @@ bool Server::bindOne(const config::HttpListen& address, evhttp* http, std::vecto
         error = fmt::format("listen(2) {}: {}", display, std::strerror(errno));
         return false;
     }
-    Listener listener;
-    listener.configured = address;
-    listener.address = address;
+    auto listener = std::make_unique<Listener>();
+    listener->server = this;
+    listener->status = status;
+    listener->configured = address;
+    listener->address = address;
     std::string boundHost;
-    localName(fd.get(), boundHost, listener.address.port);  // the port, when 0 was asked
-    // On success evhttp owns the descriptor (closed when the listener goes).
-    listener.socket = evhttp_accept_socket_with_handle(http, fd.get());
-    if (listener.socket == nullptr) {
-        error = fmt::format("http.listen {}: evhttp_accept_socket_with_handle failed", display);
+    localName(fd.get(), boundHost, listener->address.port);  // the port, when 0 was asked
+    // On success the listener owns the descriptor (closed when it goes).
+    listener->socket.reset(evconnlistener_new(base_, &Server::onAccept, listener.get(),
+                                              LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1,
+                                              fd.get()));
+    if (!listener->socket) {
+        error = fmt::format("http.listen {}: evconnlistener_new failed", display);
         return false;
     }
     fd.release();
-    spdlog::info("[http] listening on {}{}", displayAddress(listener.address.host, listener.address.port),
-                 http == status_http_.get() ? " (status_listen)" : "");
+    evconnlistener_set_error_cb(listener->socket.get(), &Server::onAcceptError);
+    spdlog::info("[http] listening on {}{}", displayAddress(listener->address.host, listener->address.port),
+                 status ? " (status_listen)" : "");
     into.push_back(std::move(listener));
     return true;
 }
 
 std::vector<config::HttpListen> Server::listening() const {
     std::vector<config::HttpListen> out;
-    for (const Listener& listener : listeners_) out.push_back(listener.address);
+    for (const auto& listener : listeners_) out.push_back(listener->address);
     return out;
 }
 
 void Server::stopAccepting(std::function<void()> drained) {
     stopping_ = true;
     drained_ = std::move(drained);
-    for (const Listener& listener : listeners_) {
-        evhttp_del_accept_socket(http_.get(), listener.socket);
-    }
     listeners_.clear();
-    for (const Listener& listener : status_listeners_) {
-        evhttp_del_accept_socket(status_http_.get(), listener.socket);
-    }
     status_listeners_.clear();
+    if (resume_accept_) evtimer_del(resume_accept_.get());
     checkDrained();
 }
 

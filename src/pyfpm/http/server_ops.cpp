@@ -1,7 +1,6 @@
 // The Server's operational side: the access log record of each request and
 // the separate status listener (http.status_listen). Request routing and
 // proxying are in server.cpp.
-#include <event2/keyvalq_struct.h>
 #include <spdlog/spdlog.h>
 
 #include <charconv>
@@ -16,71 +15,11 @@ namespace pyfpm::http {
 
 namespace {
 
-std::string headerOrEmpty(evkeyvalq* headers, const char* name) {
-    const char* value = evhttp_find_header(headers, name);
-    return value != nullptr ? value : "";
-}
-
 bool sameAddress(const config::HttpListen& a, const config::HttpListen& b) {
     return a.host == b.host && a.port == b.port;
 }
 
 }  // namespace
-
-void Server::begin(evhttp_request* request) {
-    evhttp_connection* connection = evhttp_request_get_connection(request);
-    InFlight record{request, nullptr, {}};
-    if (access_log_) {
-        AccessRecord& access = record.access;
-        access.receivedWall = std::chrono::system_clock::now();
-        access.received = std::chrono::steady_clock::now();
-        char* peer = nullptr;
-        ev_uint16_t port = 0;
-        evhttp_connection_get_peer(connection, &peer, &port);
-        access.remoteAddr = peer != nullptr ? peer : "";
-        access.method = std::string(methodName(evhttp_request_get_command(request)));
-        const char* uri = evhttp_request_get_uri(request);
-        access.uri = uri != nullptr ? uri : "";
-        const HttpVersion version = httpVersion(request);
-        access.protocol = fmt::format("HTTP/{}.{}", version.major, version.minor);
-        evkeyvalq* headers = evhttp_request_get_input_headers(request);
-        access.host = headerOrEmpty(headers, "Host");
-        access.referer = headerOrEmpty(headers, "Referer");
-        access.userAgent = headerOrEmpty(headers, "User-Agent");
-    }
-    in_flight_[connection] = std::move(record);
-}
-
-void Server::noteUpstream(evhttp_connection* connection, const UpstreamNote& note) {
-    const auto found = in_flight_.find(connection);
-    if (found == in_flight_.end()) return;
-    AccessRecord& access = found->second.access;
-    access.pool = note.pool;
-    access.workerPid = note.workerPid;
-    access.upstreamTime = note.elapsed;
-    access.bodyBytes = note.bodyBytes;
-}
-
-void Server::logAccess(const InFlight& record, evhttp_request* request, int status) {
-    if (!access_log_) return;
-    AccessRecord access = record.access;
-    access.status = status;
-    // A response the bridge framed with a length says how much body went
-    // out; a streamed one was counted by its Exchange.
-    if (request != nullptr && evhttp_request_get_command(request) != EVHTTP_REQ_HEAD) {
-        const char* length = evhttp_find_header(evhttp_request_get_output_headers(request), "Content-Length");
-        std::uint64_t bytes = 0;
-        if (length != nullptr) {
-            const std::string_view text(length);
-            if (std::from_chars(text.data(), text.data() + text.size(), bytes).ec == std::errc()) {
-                access.bodyBytes = bytes;
-            }
-        }
-    } else if (request != nullptr) {
-        access.bodyBytes = 0;
-    }
-    access_log_->write(access);
-}
 
 bool Server::openAccessLog(const config::HttpConfig* http, std::unique_ptr<AccessLog>& log,
                            std::string& error) const {
@@ -106,18 +45,17 @@ bool Server::reopenAccessLog(std::string& error) {
 
 std::optional<config::HttpListen> Server::statusListening() const {
     if (status_listeners_.empty()) return std::nullopt;
-    return status_listeners_.front().address;
+    return status_listeners_.front()->address;
 }
 
 bool Server::reconfigureStatusListen(const std::optional<config::HttpListen>& address, std::string& error) {
     if (address && status_listen_ && sameAddress(*address, *status_listen_)) return true;
     if (!address && !status_listen_) return true;
-    std::vector<Listener> bound;
-    if (address && !bindOne(*address, status_http_.get(), bound, error)) return false;
-    for (const Listener& listener : status_listeners_) {
-        spdlog::info("[http] no longer listening on {}:{} (status_listen)", listener.address.host,
-                     listener.address.port);
-        evhttp_del_accept_socket(status_http_.get(), listener.socket);
+    std::vector<std::unique_ptr<Listener>> bound;
+    if (address && !bindOne(*address, true, bound, error)) return false;
+    for (const auto& listener : status_listeners_) {
+        spdlog::info("[http] no longer listening on {}:{} (status_listen)", listener->address.host,
+                     listener->address.port);
     }
     status_listeners_ = std::move(bound);
     status_listen_ = address;

@@ -1,6 +1,5 @@
 #include "src/pyfpm/http/static_files.hpp"
 
-#include <event2/buffer.h>
 #include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -11,8 +10,6 @@
 
 #include <fmt/format.h>
 
-#include "src/pyfpm/http/libevent_ptr.hpp"
-#include "src/pyfpm/http/reply.hpp"
 
 namespace pyfpm::http {
 
@@ -53,66 +50,215 @@ StaticFile::Status statusForErrno(int error) {
     }
 }
 
-}  // namespace
+// The root, opened for this request, and its real path.
+struct OpenRoot {
+    manager::UniqueFd fd;  // O_PATH directory
+    std::string real;
+};
 
-StaticFile openStaticFile(const std::filesystem::path& root, std::string_view relativePath) {
+StaticFile openRoot(const std::filesystem::path& root, OpenRoot& opened) {
     // The root is opened per request, so a root that appears, or is replaced
     // by a deploy, after the daemon started is served as it is now.
-    manager::UniqueFd rootFd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!rootFd) {
+    opened.fd.reset(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!opened.fd) {
         const int error = errno;
         return result(statusForErrno(error),
                       fmt::format("open(2) root {}: {}", root.string(), std::strerror(error)));
     }
-    std::string rootReal;
-    if (!descriptorPath(rootFd.get(), rootReal)) {
+    if (!descriptorPath(opened.fd.get(), opened.real)) {
         return result(StaticFile::Status::Failed,
                       fmt::format("readlink(2) /proc/self/fd for root {}: {}", root.string(),
                                   std::strerror(errno)));
     }
+    StaticFile ok;
+    ok.status = StaticFile::Status::Ok;
+    return ok;
+}
 
-    while (!relativePath.empty() && relativePath.front() == '/') relativePath.remove_prefix(1);
-    if (relativePath.empty()) {
-        return result(StaticFile::Status::Forbidden, "the route's root is a directory");
-    }
-
-    const std::string name(relativePath);
+// Opens `name` (no leading '/') relative to the directory `dirFd` and
+// fstats it, any file type. `shown` names it in details; `real` receives
+// the path the kernel holds for it. Ok only when the opened descriptor
+// lies below the root's real path.
+StaticFile openBelow(int dirFd, const std::string& name, const std::string& shown,
+                     const OpenRoot& root, std::string& real) {
     // O_NONBLOCK: opening a FIFO someone left in the root must not stall the
-    // event loop; fstat below refuses it anyway.
+    // event loop; callers refuse anything but regular files and directories.
     manager::UniqueFd fd(
-        ::openat(rootFd.get(), name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
+        ::openat(dirFd, name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY));
     if (!fd) {
         const int error = errno;
         return result(statusForErrno(error),
-                      fmt::format("openat(2) {}/{}: {}", root.string(), name, std::strerror(error)));
+                      fmt::format("openat(2) {}: {}", shown, std::strerror(error)));
     }
-
-    std::string real;
     if (!descriptorPath(fd.get(), real)) {
         return result(StaticFile::Status::Failed,
-                      fmt::format("readlink(2) /proc/self/fd for {}/{}: {}", root.string(), name,
+                      fmt::format("readlink(2) /proc/self/fd for {}: {}", shown,
                                   std::strerror(errno)));
     }
-    if (!isBelow(real, rootReal)) {
+    if (!isBelow(real, root.real)) {
         return result(StaticFile::Status::Forbidden,
-                      fmt::format("{}/{} resolves to {}, outside the root {}", root.string(), name,
-                                  real, rootReal));
+                      fmt::format("{} resolves to {}, outside the root {}", shown, real,
+                                  root.real));
     }
-
     StaticFile file;
     if (::fstat(fd.get(), &file.info) != 0) {
         return result(StaticFile::Status::Failed,
                       fmt::format("fstat(2) {}: {}", real, std::strerror(errno)));
     }
+    file.status = StaticFile::Status::Ok;
+    file.fd = std::move(fd);
+    return file;
+}
+
+// Narrows an opened entry (`real`: its path) to a regular file.
+StaticFile regularOnly(StaticFile file, const std::string& real) {
+    if (file.status != StaticFile::Status::Ok) return file;
     if (S_ISDIR(file.info.st_mode)) {
         return result(StaticFile::Status::Forbidden, fmt::format("{} is a directory", real));
     }
     if (!S_ISREG(file.info.st_mode)) {
         return result(StaticFile::Status::Forbidden, fmt::format("{} is not a regular file", real));
     }
-    file.status = StaticFile::Status::Ok;
-    file.fd = std::move(fd);
     return file;
+}
+
+std::string_view withoutLeadingSlashes(std::string_view path) {
+    while (!path.empty() && path.front() == '/') path.remove_prefix(1);
+    return path;
+}
+
+StaticLookup::Status lookupStatus(StaticFile::Status status) {
+    switch (status) {
+    case StaticFile::Status::Ok: return StaticLookup::Status::Ok;
+    case StaticFile::Status::NotFound: return StaticLookup::Status::NotFound;
+    case StaticFile::Status::Forbidden: return StaticLookup::Status::Forbidden;
+    case StaticFile::Status::Failed: return StaticLookup::Status::Failed;
+    }
+    return StaticLookup::Status::Failed;
+}
+
+StaticLookup lookupResult(StaticLookup::Status status, std::string detail) {
+    StaticLookup lookup;
+    lookup.status = status;
+    lookup.detail = std::move(detail);
+    return lookup;
+}
+
+// The first of `names` that is a regular file in the directory `dirFd`
+// ("/docs/", relative to the root: `dirPath`). NotFound when none is.
+StaticLookup openIndex(int dirFd, const std::string& dirPath, const OpenRoot& root,
+                       const std::filesystem::path& rootShown,
+                       std::span<const std::string> names) {
+    for (const std::string& name : names) {
+        const std::string path = dirPath + name;
+        std::string real;
+        StaticFile file = openBelow(dirFd, name, rootShown.string() + path, root, real);
+        switch (file.status) {
+        case StaticFile::Status::Ok: break;
+        case StaticFile::Status::NotFound: continue;
+        case StaticFile::Status::Forbidden:
+        case StaticFile::Status::Failed:
+            return lookupResult(lookupStatus(file.status), std::move(file.detail));
+        }
+        // nginx would redirect into an index that is a directory; a file
+        // named like an index but not one is simply not an index here.
+        if (!S_ISREG(file.info.st_mode)) continue;
+        StaticLookup lookup;
+        lookup.status = StaticLookup::Status::Ok;
+        lookup.fd = std::move(file.fd);
+        lookup.info = file.info;
+        lookup.path = path;
+        return lookup;
+    }
+    std::string tried;
+    for (const std::string& name : names) tried += (tried.empty() ? "" : ", ") + name;
+    return lookupResult(StaticLookup::Status::NotFound,
+                        fmt::format("{}{} has no index file ({})", rootShown.string(), dirPath,
+                                    tried.empty() ? "none configured" : tried));
+}
+
+}  // namespace
+
+StaticFile openStaticFile(const std::filesystem::path& root, std::string_view relativePath) {
+    OpenRoot opened;
+    if (StaticFile failed = openRoot(root, opened); failed.status != StaticFile::Status::Ok) {
+        return failed;
+    }
+    relativePath = withoutLeadingSlashes(relativePath);
+    if (relativePath.empty()) {
+        return result(StaticFile::Status::Forbidden, "the route's root is a directory");
+    }
+    const std::string name(relativePath);
+    std::string real;
+    StaticFile file = openBelow(opened.fd.get(), name, root.string() + "/" + name, opened, real);
+    return regularOnly(std::move(file), real);
+}
+
+StaticFile openGzipSibling(const std::filesystem::path& root, std::string_view filePath) {
+    const std::string_view name = withoutLeadingSlashes(filePath);
+    if (name.empty() || name.back() == '/') {
+        return result(StaticFile::Status::NotFound, "a directory has no gzip sibling");
+    }
+    return openStaticFile(root, std::string(name) + ".gz");
+}
+
+StaticLookup lookupStaticFile(const std::filesystem::path& root, std::string_view relativePath,
+                              const StaticLookupOptions& options) {
+    OpenRoot opened;
+    if (StaticFile failed = openRoot(root, opened); failed.status != StaticFile::Status::Ok) {
+        return lookupResult(lookupStatus(failed.status), std::move(failed.detail));
+    }
+    const std::string_view name = withoutLeadingSlashes(relativePath);
+    const bool slash = !relativePath.empty() && relativePath.back() == '/';
+
+    // The entry the path names; the root itself for "" and "/".
+    StaticFile entry;
+    std::string real = opened.real;
+    if (name.empty()) {
+        entry.status = StaticFile::Status::Ok;
+        if (::fstat(opened.fd.get(), &entry.info) != 0) {
+            return lookupResult(StaticLookup::Status::Failed,
+                                fmt::format("fstat(2) {}: {}", opened.real, std::strerror(errno)));
+        }
+    } else {
+        const std::string relative(name);
+        entry = openBelow(opened.fd.get(), relative, root.string() + "/" + relative, opened, real);
+        if (entry.status != StaticFile::Status::Ok) {
+            return lookupResult(lookupStatus(entry.status), std::move(entry.detail));
+        }
+    }
+
+    if (S_ISREG(entry.info.st_mode)) {
+        StaticLookup lookup;
+        lookup.status = StaticLookup::Status::Ok;
+        lookup.fd = std::move(entry.fd);
+        lookup.info = entry.info;
+        lookup.path = "/" + std::string(name);
+        return lookup;
+    }
+    if (!S_ISDIR(entry.info.st_mode)) {
+        return lookupResult(StaticLookup::Status::Forbidden,
+                            fmt::format("{} is not a regular file", real));
+    }
+
+    const int dirFd = name.empty() ? opened.fd.get() : entry.fd.get();
+    std::string dirPath = "/" + std::string(name);
+    if (dirPath.back() != '/') dirPath += '/';
+    if (!slash && !options.fallback) {
+        return lookupResult(StaticLookup::Status::AddSlash,
+                            fmt::format("{}{} is a directory", root.string(), dirPath));
+    }
+    StaticLookup index = openIndex(dirFd, dirPath, opened, root, options.index);
+    if (index.status == StaticLookup::Status::NotFound && !options.fallback) {
+        index.status = StaticLookup::Status::Forbidden;
+    }
+    if (index.status == StaticLookup::Status::Ok && !slash) {
+        // With a fallback, a slash-less directory redirects only when it has
+        // an index to show; the index found is not sent.
+        return lookupResult(StaticLookup::Status::AddSlash,
+                            fmt::format("{}{} is a directory", root.string(), dirPath));
+    }
+    return index;
 }
 
 std::string formatHttpDate(std::time_t time) {
@@ -125,74 +271,6 @@ std::string formatHttpDate(std::time_t time) {
     return fmt::format("{}, {:02} {} {:04} {:02}:{:02}:{:02} GMT", kDays[tm.tm_wday % 7], tm.tm_mday,
                        kMonths[tm.tm_mon % 12], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
                        tm.tm_sec);
-}
-
-void serveStaticFile(evhttp_request* request, const std::filesystem::path& root,
-                     std::string_view relativePath, const MimeTypes& mimeTypes,
-                     std::string_view logName) {
-    const evhttp_cmd_type method = evhttp_request_get_command(request);
-    evkeyvalq* output = evhttp_request_get_output_headers(request);
-    if (method != EVHTTP_REQ_GET && method != EVHTTP_REQ_HEAD) {
-        evhttp_add_header(output, "Allow", "GET, HEAD");
-        sendPlainText(request, 405, "405 Method Not Allowed\n");
-        return;
-    }
-
-    StaticFile file = openStaticFile(root, relativePath);
-    switch (file.status) {
-    case StaticFile::Status::Ok: break;
-    case StaticFile::Status::NotFound:
-        spdlog::debug("[http] {}: 404: {}", logName, file.detail);
-        sendPlainText(request, 404, "404 Not Found\n");
-        return;
-    case StaticFile::Status::Forbidden:
-        spdlog::info("[http] {}: 403: {}", logName, file.detail);
-        sendPlainText(request, 403, "403 Forbidden\n");
-        return;
-    case StaticFile::Status::Failed:
-        spdlog::error("[http] {}: 500: {}", logName, file.detail);
-        sendPlainText(request, 500, "500 Internal Server Error\n");
-        return;
-    }
-
-    const std::string lastModified = formatHttpDate(file.info.st_mtime);
-    const std::string contentType(mimeTypes.lookup(relativePath));
-    evhttp_add_header(output, "Last-Modified", lastModified.c_str());
-    evhttp_add_header(output, "Content-Type", contentType.c_str());
-
-    const char* ifModifiedSince =
-        evhttp_find_header(evhttp_request_get_input_headers(request), "If-Modified-Since");
-    if (ifModifiedSince != nullptr && lastModified == ifModifiedSince) {
-        evhttp_send_reply(request, 304, nullptr, nullptr);
-        return;
-    }
-
-    const auto size = static_cast<ev_off_t>(file.info.st_size);
-    evhttp_add_header(output, "Content-Length", std::to_string(size).c_str());
-    if (method == EVHTTP_REQ_HEAD || size == 0) {
-        evhttp_send_reply(request, 200, nullptr, nullptr);
-        return;
-    }
-
-    EvbufferPtr body(evbuffer_new());
-    evbuffer_file_segment* segment =
-        evbuffer_file_segment_new(file.fd.get(), 0, size, EVBUF_FS_CLOSE_ON_FREE);
-    if (segment == nullptr) {
-        spdlog::error("[http] {}: 500: evbuffer_file_segment_new failed", logName);
-        evhttp_remove_header(output, "Content-Length");
-        sendPlainText(request, 500, "500 Internal Server Error\n");
-        return;
-    }
-    file.fd.release();  // the segment closes it when the last buffer lets go
-    const int added = evbuffer_add_file_segment(body.get(), segment, 0, size);
-    evbuffer_file_segment_free(segment);  // drops our reference only
-    if (added != 0) {
-        spdlog::error("[http] {}: 500: evbuffer_add_file_segment failed", logName);
-        evhttp_remove_header(output, "Content-Length");
-        sendPlainText(request, 500, "500 Internal Server Error\n");
-        return;
-    }
-    evhttp_send_reply(request, 200, nullptr, body.get());
 }
 
 }  // namespace pyfpm::http

@@ -10,15 +10,15 @@
 // and mtime that are sent. The body goes out with sendfile(2) via
 // evbuffer_add_file_segment, never read into memory.
 //
-// On the daemon's event loop thread (serveStaticFile); openStaticFile and
-// formatHttpDate are thread-safe.
+// On the daemon's event loop thread (serveStaticFile); openStaticFile,
+// lookupStaticFile, openGzipSibling and formatHttpDate are thread-safe.
 #pragma once
 
-#include <event2/http.h>
 #include <sys/stat.h>
 
 #include <ctime>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -42,20 +42,67 @@ struct StaticFile {
 };
 
 // Opens `relativePath` ("" or "/css/site.css", decoded, normalised) below
-// `root` under the rules above.
+// `root` under the rules above. A directory is Forbidden; see
+// lookupStaticFile for index files.
 StaticFile openStaticFile(const std::filesystem::path& root, std::string_view relativePath);
+
+// How a static route treats a path that names a directory (config::Route).
+struct StaticLookupOptions {
+    // route.index: file names tried in order inside a directory. Empty: a
+    // directory has no index.
+    std::span<const std::string> index;
+    // The route has a fallback pool (route.pool on a Static route): a
+    // directory without an index file is NotFound, so that the request goes
+    // to the pool, as nginx's `try_files $uri $uri/ @pool` does.
+    bool fallback = false;
+};
+
+// The file a static route answers a path with, opened under the rules at
+// the top of this file.
+struct StaticLookup {
+    enum class Status {
+        Ok,         // fd, info and path are set: a regular file below the root
+        AddSlash,   // 301: the path names a directory but does not end in
+                    // '/'; Location: directoryRedirectLocation
+                    // (static_policy.hpp) of the request path and query
+        NotFound,   // no such file or directory, or (with `fallback`) a
+                    // directory without an index file: 404, or the
+                    // fallback pool
+        Forbidden,  // 403 even with a fallback: a directory without an
+                    // index file (no fallback), not a regular file, no
+                    // permission, or it resolves outside the root
+        Failed,     // 500: a system call failed unexpectedly
+    };
+    Status status = Status::NotFound;
+    manager::UniqueFd fd;   // Ok: opened read-only
+    struct stat info = {};  // Ok: fstat of fd
+    // Ok: the file opened, relative to the root and starting with '/'
+    // ("/docs/index.html" for "/docs/"). Content-Type is chosen from it, and
+    // it is what openGzipSibling takes.
+    std::string path;
+    std::string detail;  // why, naming the call and strerror; for the log only
+};
+
+// Resolves `relativePath` (as for openStaticFile) below `root`: a regular
+// file opens as it is. A directory (the root itself for "" or "/") named
+// without a trailing '/' is AddSlash, as nginx answers it, except that with
+// `fallback` a directory holding none of the index files is NotFound
+// straight away. A directory named with its '/' opens the first of
+// `options.index` that exists as a regular file in it; an index name that
+// exists but is a directory or a special file is skipped, one that
+// resolves outside the root or cannot be read is Forbidden. None: Forbidden,
+// or NotFound with `fallback`. Thread-safe; blocking file system calls.
+StaticLookup lookupStaticFile(const std::filesystem::path& root, std::string_view relativePath,
+                              const StaticLookupOptions& options);
+
+// Opens the gzip sibling `filePath` + ".gz" of a file lookupStaticFile
+// found (`filePath` is StaticLookup::path), for a route with gzip_static,
+// under the same root checks; only a regular file is Ok. Any other status
+// means "send the plain file"; `detail` says why for a debug log.
+StaticFile openGzipSibling(const std::filesystem::path& root, std::string_view filePath);
 
 // RFC 9110 §5.6.7 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), independent
 // of the locale.
 std::string formatHttpDate(std::time_t time);
-
-// Answers `request` from `root`: 200 with Content-Type (from `mimeTypes`),
-// Content-Length and Last-Modified; 304 when If-Modified-Since repeats
-// Last-Modified exactly (nginx's `if_modified_since exact`); 405 with
-// `Allow: GET, HEAD` for other methods; 403, 404, or 500. `logName` is
-// "GET /static/x.css" for log lines. Hands the request back to evhttp.
-void serveStaticFile(evhttp_request* request, const std::filesystem::path& root,
-                     std::string_view relativePath, const MimeTypes& mimeTypes,
-                     std::string_view logName);
 
 }  // namespace pyfpm::http

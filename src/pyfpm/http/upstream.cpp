@@ -81,7 +81,7 @@ Upstream::~Upstream() {
 }
 
 bool Upstream::start(const UpstreamAddress& address, const fcgi::ParamsBuilder& params,
-                     evbuffer* body, std::string& error) {
+                     StdinSource* body, std::string& error) {
     display_ = address.display;
     manager::UniqueFd fd(
         ::socket(address.storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
@@ -132,28 +132,24 @@ bool Upstream::start(const UpstreamAddress& address, const fcgi::ParamsBuilder& 
     return true;
 }
 
+void Upstream::stdinReady() { pumpStdin(); }
+
 void Upstream::pumpStdin() {
     if (stdin_done_ || !connection_) return;
     evbuffer* output = bufferevent_get_output(connection_.get());
-    std::string data;
     while (evbuffer_get_length(output) < kStdinHighWater) {
-        const std::size_t available = body_ != nullptr ? evbuffer_get_length(body_) : 0;
+        data_.clear();
+        const std::size_t n = body_ != nullptr ? body_->readStdin(data_, kStdinChunk) : 0;
         scratch_.clear();
-        if (available == 0) {
+        if (n == 0) {
+            if (body_ != nullptr && !body_->stdinComplete()) return;  // more later
             request_.appendStdinEnd(scratch_);
             evbuffer_add(output, scratch_.data(), scratch_.size());
             stdin_done_ = true;
             body_ = nullptr;
             return;
         }
-        data.resize(std::min(available, kStdinChunk));
-        const int n = evbuffer_remove(body_, data.data(), data.size());
-        if (n <= 0) {
-            body_ = nullptr;  // treat an unreadable body as ended
-            continue;
-        }
-        data.resize(static_cast<std::size_t>(n));
-        request_.appendStdin(scratch_, data);
+        request_.appendStdin(scratch_, data_);
         evbuffer_add(output, scratch_.data(), scratch_.size());
     }
 }

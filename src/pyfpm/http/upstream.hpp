@@ -63,6 +63,18 @@ public:
     virtual void onUpstreamFailure(std::string_view why) = 0;
 };
 
+// Where FCGI_STDIN comes from: the request body as it arrives, or a spool
+// file. Pulled by the Upstream as its socket drains.
+class StdinSource {
+public:
+    virtual ~StdinSource() = default;
+    // Appends at most `max` body bytes to `out` and returns how many; 0 when
+    // none is available right now (Upstream::stdinReady() says when more is).
+    virtual std::size_t readStdin(std::string& out, std::size_t max) = 0;
+    // No byte will come after those readStdin() returns.
+    virtual bool stdinComplete() const = 0;
+};
+
 class Upstream {
 public:
     // `maxHeadBytes` bounds the CGI response head (fcgi::CgiResponseParser).
@@ -72,13 +84,17 @@ public:
     Upstream& operator=(const Upstream&) = delete;
 
     // Connects to `address` and sends FCGI_BEGIN_REQUEST, `params` as
-    // FCGI_PARAMS, then `body` as FCGI_STDIN, draining it as it is written.
-    // `body` (may be null: no body) must stay alive until the request ends
-    // or close() is called. Returns false with `error` set when the connect
-    // fails at once (a unix socket nobody listens on); the handler is not
-    // called then. A later failure arrives as onUpstreamFailure.
+    // FCGI_PARAMS, then what `body` gives as FCGI_STDIN, pulling it as the
+    // socket drains (at most ~256 KiB of encoded stdin queued). `body` (may
+    // be null: no body) must stay alive until the request ends or close()
+    // is called. Returns false with `error` set when the connect fails at
+    // once (a unix socket nobody listens on); the handler is not called
+    // then. A later failure arrives as onUpstreamFailure.
     [[nodiscard]] bool start(const UpstreamAddress& address, const fcgi::ParamsBuilder& params,
-                             evbuffer* body, std::string& error);
+                             StdinSource* body, std::string& error);
+
+    // The StdinSource has bytes again (or is complete): send them.
+    void stdinReady();
 
     // Backpressure from a slow client: stop reading the application's
     // output (the worker then blocks in write, as behind nginx) and resume.
@@ -108,9 +124,10 @@ private:
     fcgi::ClientRequest request_;
     BuffereventPtr connection_;
     EventPtr kick_;  // resumes processing outside the caller's stack
-    evbuffer* body_ = nullptr;
+    StdinSource* body_ = nullptr;
     std::string display_;
     std::string scratch_;
+    std::string data_;  // body bytes on their way into FCGI_STDIN records
     std::optional<std::string> ended_;  // EOF or error seen: why
     bool stdin_done_ = false;
     bool paused_ = false;

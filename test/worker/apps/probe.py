@@ -244,6 +244,19 @@ def bad_head(environ, start_response):
     return [json.dumps(results).encode()]
 
 
+def header_injection(environ, start_response):
+    # Not caught: the ValueError start_response raises must become a 500
+    # with nothing of the header reaching the client.
+    where = environ.get("QUERY_STRING", "")
+    if where == "name":
+        start_response("200 OK", [("X-Ok\r\nX-Injected", "1")])
+    elif where == "nul":
+        start_response("200 OK", [("Set-Cookie", "a\x00X-Injected: 1")])
+    else:
+        start_response("200 OK", [("Set-Cookie", "a\r\nX-Injected: 1")])
+    return [b"should not be sent"]
+
+
 def twice(environ, start_response):
     start_response("200 OK", [("Content-Type", "text/plain")])
     try:
@@ -327,6 +340,7 @@ ROUTES = {
     "/exc-info-late": exc_info_late,
     "/bad-head": bad_head,
     "/twice": twice,
+    "/header-injection": header_injection,
     "/no-start-response": no_start_response,
     "/str-body": str_body,
     "/empty": empty,

@@ -1,0 +1,16 @@
+#!/usr/bin/env python3
+"""Django's command-line utility for this example (migrate, collectstatic,
+createsuperuser, ...). See README.md in this folder."""
+import os
+import sys
+
+
+def main():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(sys.argv)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,2 @@
+"""Writes nothing at all: not a CGI response."""
+value = 1 + 1
