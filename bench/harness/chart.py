@@ -10,6 +10,12 @@ import shutil
 import subprocess
 
 
+# One colour per configuration, the same in every chart (gnuplot's default
+# cycle repeats after eight).
+COLOURS = ["#7b2cbf", "#2a9d8f", "#56b4e9", "#e69f00", "#f0e442", "#0072b2", "#d55e00", "#222222",
+           "#cc79a7", "#8c8c8c"]
+
+
 def _matrix(summary, config_names, scenario_names, key):
     rows = []
     for scenario in scenario_names:
@@ -42,7 +48,7 @@ def _matplotlib(plt, summary, config_names, scenario_names, connections, path, t
         for i, name in enumerate(config_names):
             xs = [s + i * width for s in range(len(scenario_names)) if rows[s][i]]
             ys = [rows[s][i] for s in range(len(scenario_names)) if rows[s][i]]
-            ax.bar(xs, ys, width, label=name)
+            ax.bar(xs, ys, width, label=name, color=COLOURS[i % len(COLOURS)])
         ax.set_yscale("log")
         ax.set_ylabel("requests/s (median)")
         ax.set_title(f"{title}: wrk -t1 -c{c}")
@@ -68,7 +74,8 @@ def _gnuplot(summary, config_names, scenario_names, connections, path, title):
         "set yrange [10:*]",
         "set grid ytics mytics",
         "set ylabel 'requests/s (median)'",
-        "set key top right horizontal maxcols 5 font ',8'",
+        "set key outside bottom center horizontal maxrows 2 font ',8'",
+        "colours = '" + " ".join(COLOURS[i % len(COLOURS)] for i in range(len(config_names))) + "'",
         "set datafile missing '-'",
     ]
     data_files = []
@@ -81,7 +88,8 @@ def _gnuplot(summary, config_names, scenario_names, connections, path, title):
             for scenario, row in zip(scenario_names, rows):
                 f.write(scenario + " " + " ".join("-" if v is None else f"{v:.1f}" for v in row) + "\n")
         script += [f"set title '{title}: wrk -t1 -c{c}'",
-                   f"plot for [i=2:{len(config_names) + 1}] '{data}' using i:xtic(1) title columnheader(i)"]
+                   f"plot for [i=2:{len(config_names) + 1}] '{data}' using i:xtic(1) title columnheader(i) "
+                   "lc rgb word(colours, i - 1)"]
     script.append("unset multiplot")
     try:
         done = subprocess.run(["gnuplot"], input="\n".join(script) + "\n", capture_output=True, text=True,

@@ -102,6 +102,19 @@ def main(argv=None):
     # A configuration that serves none of the chosen scenarios is not started.
     selected = [c for c in configs.BY_NAME
                 if c in args.only and set(configs.BY_NAME[c].scenarios) & set(scenario_names)]
+    if not selected:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise SystemExit("no selected configuration serves the selected scenarios")
+    try:
+        return _run(args, ctx, tmp, scripts, selected, scenario_names, argv, started, pyfpm)
+    finally:
+        if args.keep_tmp:
+            say(f"kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run(args, ctx, tmp, scripts, selected, scenario_names, argv, started, pyfpm):
     runs, ondemand = [], []
     say(f"{len(selected)} configurations x {len(scenario_names)} scenarios x -c {args.connections}, "
         f"{args.rounds} round(s) of {args.duration}s runs; temp dir {tmp}")
@@ -179,8 +192,4 @@ def main(argv=None):
         shutil.copyfile(png_path, os.path.join(args.results, "latest.png"))
     report.print_tables(summary, selected, scenario_names, args.connections, workers, pyfpm_fig, targets, say)
     say(f"\nwrote {json_path}" + (f" and {png_path} ({tool})" if tool else f"; no chart: {problem}"))
-    if args.keep_tmp:
-        say(f"kept {tmp}")
-    else:
-        shutil.rmtree(tmp, ignore_errors=True)
     return 130 if interrupted else 0

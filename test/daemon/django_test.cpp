@@ -142,7 +142,8 @@ protected:
         if (!setupError_.empty()) return;
 
         daemon->start();
-        // Django imported and set up in a worker, or the pool's failure.
+        // A worker says it is ready once it has imported mysite.wsgi, which
+        // sets Django up; when that fails, the log says why.
         if (!daemon->waitForLog("\\[pool django\\] worker \\d+ ready")) {
             setupError_ = "no django worker became ready:\n" + daemon->log();
             return;

@@ -240,6 +240,12 @@ void TestResponder::serve(int fd) {
         finish();
         return;
     }
+    if (path == "/inject") {
+        // A header value with a bare CR: header injection if passed on.
+        stdoutData("Content-Type: text/plain\r\nX-Note: a\rSet-Cookie: stolen=1\r\n\r\nbody\n");
+        finish();
+        return;
+    }
     if (path == "/status/404") {
         stdoutData("Status: 404 Not Found\r\nContent-Type: text/plain\r\n\r\nno such thing\n");
         finish();

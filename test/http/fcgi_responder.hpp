@@ -6,6 +6,7 @@
 //   /params (and anything else)  200, text/plain, one "NAME=VALUE" line per param
 //   /body                        200, the request body echoed with Content-Length
 //   /hello                       200, "hello\n" with Content-Length
+//   /inject                      a header value with a bare CR (the bridge must 502)
 //   /status/404  /error          404, 500 from a Status: header
 //   /redirect                    Location: without Status: (the bridge sends 302)
 //   /cookies                     two Set-Cookie headers

@@ -4,6 +4,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <spdlog/spdlog.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -91,6 +92,13 @@ ClientConnection::ClientConnection(event_base* base, evutil_socket_t fd, Connect
     storage = {};
     length = sizeof(storage);
     if (::getsockname(fd, reinterpret_cast<sockaddr*>(&storage), &length) == 0) local_ = nameOf(storage);
+    if (storage.ss_family == AF_INET || storage.ss_family == AF_INET6) {
+        // A head and a body written apart (a sendfile(2) after the head's
+        // writev(2)) must not wait for the client's delayed ACK (Nagle):
+        // nginx's tcp_nodelay.
+        const int on = 1;
+        ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+    }
 
     // http-parser's own bound is global; ours (431) is per server and is
     // checked first, so theirs only needs to stay out of the way.
@@ -231,6 +239,11 @@ int ClientConnection::onHeadersComplete(http_parser* parser) {
     }
     if (request.minor == 1 && request.header("Host") == nullptr) {
         self->head_error_.emplace(400, "an HTTP/1.1 request without Host (RFC 9112 §3.2)");
+        return -1;
+    }
+    if (parser->uses_transfer_encoding && !request.chunked) {
+        // RFC 9112 §6.1: without chunked last, the body's end is unknowable.
+        self->head_error_.emplace(400, "a Transfer-Encoding whose last coding is not chunked");
         return -1;
     }
     if (request.target.find('\0') != std::string::npos) {
