@@ -87,8 +87,9 @@ StaticOutcome serveStaticFile(const StaticServe& serve) {
 
     HeaderList headers;
     std::optional<std::uint64_t> length;
-    if (answer.status == 200 || answer.status == 206 || answer.status == 304) {
-        // Content-Type from the file asked for, not from its .gz sibling.
+    if (answer.status == 200 || answer.status == 206) {
+        // Content-Type from the file asked for, not from its .gz sibling
+        // (a 304 carries the validators only, RFC 9110 §15.4.5).
         headers.emplace_back("Content-Type", std::string(serve.mimeTypes.lookup(found.path)));
     }
     for (auto& [name, value] : answer.headers) {
