@@ -13,6 +13,8 @@
 #include <sstream>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "test/daemon/helpers.hpp"
 
 namespace pyfpm::test {
@@ -28,6 +30,7 @@ const char* const kTransferConfig = R"(
 http:
   listen: 127.0.0.1:{{port}}
   max_body_size: 2GiB
+  status_path: /status
   routes:
     - {prefix: /, pool: big}
 pools:
@@ -227,6 +230,27 @@ TEST_F(Transfer, a_client_that_reads_slowly_holds_the_worker_not_memory) {
         received += static_cast<std::uint64_t>(n);
     }
     EXPECT_EQ(received, 64 * kMiB);
+}
+
+TEST_F(Transfer, a_client_gone_mid_request_is_499_and_the_worker_goes_back_to_idle) {
+    const auto pool = [] {
+        const HttpResponse status = httpRequest("GET", daemon_->url("/status?json"));
+        return nlohmann::json::parse(status.body)["pools"][0];
+    };
+    Fd fd = connectTcp("127.0.0.1", daemon_->port());
+    ASSERT_TRUE(fd);
+    const std::string request = "GET /sleep?ms=1500 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    ASSERT_TRUE(sendAll(fd.get(), request.data(), request.size()));
+    ASSERT_TRUE(waitUntil([&] { return pool()["active processes"] == 1; }, 10s))
+        << "the only worker took the request";
+    fd.reset();  // the client gives up
+    EXPECT_TRUE(daemon_->waitForLog("GET /sleep\\?ms=1500: 499: the client closed the connection", 10s))
+        << daemon_->log();
+    EXPECT_TRUE(waitUntil([&] { return pool()["idle processes"] == 1; }, 10s))
+        << "the worker finished and went back to idle";
+    const HttpResponse next = httpRequest("GET", daemon_->url("/sleep?ms=1"));
+    EXPECT_EQ(next.status, 200);
+    EXPECT_EQ(next.body, "slept\n");
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/event.h>
-#include <event2/http.h>
 
 #include <memory>
 
@@ -20,13 +19,9 @@ struct BuffereventFree {
 struct EvbufferFree {
     void operator()(evbuffer* b) const { evbuffer_free(b); }
 };
-struct EvhttpFree {
-    void operator()(evhttp* h) const { evhttp_free(h); }
-};
 
 using EventPtr = std::unique_ptr<event, EventFree>;
 using BuffereventPtr = std::unique_ptr<bufferevent, BuffereventFree>;
 using EvbufferPtr = std::unique_ptr<evbuffer, EvbufferFree>;
-using EvhttpPtr = std::unique_ptr<evhttp, EvhttpFree>;
 
 }  // namespace pyfpm::http

@@ -3,7 +3,9 @@
 /upload      reads wsgi.input to the end; answers "<bytes> <crc32>\n"
 /download    ?mib=N: N times the 1 MiB pattern block, with Content-Length
 /slow        ?mib=N: like /download, for a client that reads slowly
+/sleep       ?ms=N: answers "slept" after N ms
 """
+import time
 import zlib
 
 # The pattern the C++ side generates too: byte i of a block.
@@ -32,5 +34,10 @@ def application(environ, start_response):
         start_response("200 OK", [("Content-Type", "application/octet-stream"),
                                   ("Content-Length", str(mib << 20))])
         return (BLOCK for _ in range(mib))
+    if path == "/sleep":
+        query = dict(p.split("=", 1) for p in environ.get("QUERY_STRING", "").split("&") if "=" in p)
+        time.sleep(int(query.get("ms", "100")) / 1000)
+        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "6")])
+        return [b"slept\n"]
     start_response("404 Not Found", [("Content-Type", "text/plain")])
     return [b"not found\n"]
