@@ -78,7 +78,7 @@ protected:
 
     static std::string url(const std::string& path)
     {
-        return GetParam() == Front::Bridge ? daemon_->url(path.substr(1)) : nginx_->url(path);
+        return GetParam() == Front::Bridge ? daemon_->url(path) : nginx_->url(path);
     }
     static HttpResponse get(const std::string& path) { return httpRequest("GET", url(path)); }
     // A file of this front's own, so the two fronts do not see each
