@@ -2,11 +2,16 @@
 under a CGI server, once per request with fresh globals. The request is in
 os.environ and on sys.stdin; what it prints is the response, headers first.
 
-    curl -d 'name=you&colour=green' http://127.0.0.1:8080/scripts/form.py
+    curl -d 'name=you&colour=green' http://127.0.0.1:8081/form.py
 """
-import cgi
 import html
 import os
+import warnings
+
+with warnings.catch_warnings():
+    # Python 3.11 deprecates cgi (removed in 3.13); FieldStorage still works.
+    warnings.simplefilter("ignore", DeprecationWarning)
+    import cgi
 
 form = cgi.FieldStorage()
 name = form.getfirst("name", "")

@@ -2,7 +2,7 @@
 as a WSGI application (PEP 3333). It is executed once per worker and again
 when the file changes; editing it needs no restart.
 
-    curl http://127.0.0.1:8080/scripts/hello.py/anything?name=you
+    curl http://127.0.0.1:8081/hello.py/anything?name=you
 """
 from urllib.parse import parse_qs
 

@@ -290,6 +290,9 @@ WorkerExit runAcceptLoop(int listenFd, const std::string& pool, const ServeReque
             // request), without close-on-exec.
             ::fcntl(request.ipcFd, F_SETFD, FD_CLOEXEC);
         }
+        // libfcgi keeps the FCGX_SetExitStatus of a cut-short response for
+        // every later request of the process; each starts at 0.
+        request.appStatus = 0;
         status.requestStarted(request);
         serve(request);
         drainStdin(request.in);

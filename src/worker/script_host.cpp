@@ -14,6 +14,7 @@
 #include <fmt/core.h>
 #include <spdlog/spdlog.h>
 
+#include "manager/unique_fd.hpp"
 #include "src/worker/body_reader.hpp"
 #include "src/worker/cgi_output.hpp"
 #include "src/worker/python_errors.hpp"
@@ -76,40 +77,36 @@ private:
 // nullptr with OSError set.
 PyObject* readScript(const ScriptFile& file, FileIdentity& identity)
 {
-    // O_NOFOLLOW: the path is a realpath; a symlink in its place now was
-    // put there after the check.
-    const int fd = ::open(file.path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
-    if (fd < 0) {
-        return PyErr_SetFromErrnoWithFilename(PyExc_OSError, file.path.c_str());
-    }
+    const char* path = file.path.c_str();
+    // The path is a realpath and was a regular file at the check: a
+    // symlink (O_NOFOLLOW) or a FIFO (O_NONBLOCK, then S_ISREG) in its place
+    // now was put there since, and is not followed or waited on.
+    const manager::UniqueFd fd(::open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK));
     struct stat info = {};
-    if (::fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-        const int error = errno;
-        ::close(fd);
-        errno = S_ISREG(info.st_mode) ? error : EINVAL;
-        return PyErr_SetFromErrnoWithFilename(PyExc_OSError, file.path.c_str());
+    if (!fd || ::fstat(fd.get(), &info) != 0) {
+        return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
+    }
+    if (!S_ISREG(info.st_mode)) {
+        errno = EINVAL;
+        return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
     }
     identity = FileIdentity{info.st_dev, info.st_ino, info.st_size,
                             static_cast<std::int64_t>(info.st_mtim.tv_sec) * 1'000'000'000 + info.st_mtim.tv_nsec};
     std::string source;
     char buffer[65536];
     for (;;) {
-        const ssize_t got = ::read(fd, buffer, sizeof buffer);
+        const ssize_t got = ::read(fd.get(), buffer, sizeof buffer);
         if (got < 0 && errno == EINTR) {
             continue;
         }
         if (got < 0) {
-            const int error = errno;
-            ::close(fd);
-            errno = error;
-            return PyErr_SetFromErrnoWithFilename(PyExc_OSError, file.path.c_str());
+            return PyErr_SetFromErrnoWithFilename(PyExc_OSError, path);
         }
         if (got == 0) {
             break;
         }
         source.append(buffer, static_cast<std::size_t>(got));
     }
-    ::close(fd);
     return PyBytes_FromStringAndSize(source.data(), static_cast<Py_ssize_t>(source.size()));
 }
 
@@ -308,9 +305,12 @@ void ScriptHost::runCgi(FCGX_Request& request, const Script& script, const Scrip
         PyRef stdoutRaw(errors ? context.bind(reinterpret_cast<PyTypeObject*>(cgiStdoutType_.get())) : nullptr);
         PyRef params(stdoutRaw ? environItems(request.envp) : nullptr);
         PyRef path(params ? decodePath(file.path.string()) : nullptr);
-        ScriptFolder folder(file.path.parent_path());
-        PyRef entered(path ? glue_.enterCgi(path.get(), params.get(), body.get(), stdoutRaw.get(), errors.get())
-                           : nullptr);
+        std::optional<ScriptFolder> folder;
+        PyRef entered;
+        if (path) {
+            folder.emplace(file.path.parent_path());
+            entered = PyRef(glue_.enterCgi(path.get(), params.get(), body.get(), stdoutRaw.get(), errors.get()));
+        }
         if (!entered) {
             failure = PythonError::fetch();
         } else {

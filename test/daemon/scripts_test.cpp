@@ -201,5 +201,52 @@ TEST(ScriptsPoolDirect, CraftedScriptFilenamesAreRefusedByTheWorker)
     EXPECT_TRUE(daemon.waitForLog("outside the scripts root .*; answered 403")) << daemon.log();
 }
 
+std::string replaceAll(std::string text, const std::string& from, const std::string& to)
+{
+    for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+        text.replace(at, from.size(), to);
+    }
+    return text;
+}
+
+// examples/scripts as shipped, with the test's port and socket.
+TEST(ScriptsExample, ConfigPassesTheCheckAndItsScriptsAnswer)
+{
+    const fs::path example = sourceRoot() / "examples" / "scripts";
+    TempDir out;
+    Child check({.argv = {requiredEnv("PYFPM_DAEMON"), "-t", "-c", (example / "pyfpm.yaml").string()},
+                 .env = {}, .fds = {}, .stdoutFile = out / "check.txt", .stderrFile = out / "check.txt", .cwd = {}});
+    const auto status = check.wait();
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(describeStatus(*status), "exit 0") << readFile(out / "check.txt");
+
+    std::string yaml = readFile(example / "pyfpm.yaml");
+    yaml = replaceAll(yaml, "127.0.0.1:8081", "127.0.0.1:{{port}}");
+    yaml = replaceAll(yaml, "/tmp/pyfpm-scripts.sock", "{{dir}}/scripts.sock");
+    yaml = replaceAll(yaml, "root: .", "root: {{source}}/examples/scripts");
+    yaml = replaceAll(yaml, "pm: ondemand", "pm: static");
+    Daemon daemon(yaml);
+    daemon.start();
+    ASSERT_TRUE(daemon.waitForLog("worker \\d+ ready")) << daemon.log();
+
+    const fs::path socket = daemon.dir() / "scripts.sock";
+    const FcgiResponse hello = fcgiRequest(
+        socket, cgiParams("GET", "/hello.py/any?name=you",
+                          0, {{"SCRIPT_FILENAME", (example / "hello.py").string()},
+                              {"SCRIPT_NAME", "/hello.py"}, {"PATH_INFO", "/any"}}));
+    EXPECT_EQ(hello.status, 200) << hello.stderrData;
+    EXPECT_EQ(hello.body, "Hello, you!\nSCRIPT_NAME=/hello.py\nPATH_INFO=/any\n");
+
+    const std::string body = "name=you&colour=green";
+    const FcgiResponse form = fcgiRequest(
+        socket, cgiParams("POST", "/form.py", body.size(),
+                          {{"SCRIPT_FILENAME", (example / "form.py").string()},
+                           {"CONTENT_TYPE", "application/x-www-form-urlencoded"}}),
+        body);
+    EXPECT_EQ(form.status, 200) << form.stderrData;
+    EXPECT_NE(form.body.find("<p>Hello, you; you like green.</p>"), std::string::npos) << form.body;
+    EXPECT_EQ(form.stderrData, "") << "no deprecation noise from the example";
+}
+
 }  // namespace
 }  // namespace pyfpm::test

@@ -301,7 +301,9 @@ TEST_F(Scripts, failure_after_the_held_back_output_cuts_the_response_short)
     EXPECT_EQ(response.body.size(), std::size_t{2} << 20);
     EXPECT_EQ(response.end.appStatus, 1u);
     EXPECT_NE(response.stderrData.find("RuntimeError: cgi script failed after streaming"), std::string::npos);
-    EXPECT_EQ(get("cgi_env.py").status, 200);
+    const FcgiResponse next = get("cgi_env.py");
+    EXPECT_EQ(next.status, 200);
+    EXPECT_EQ(next.end.appStatus, 0u) << "the next request is whole again";
 }
 
 TEST_F(Scripts, sys_exit_zero_or_none_ends_normally_other_codes_fail)
