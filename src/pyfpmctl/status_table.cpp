@@ -113,8 +113,10 @@ std::string formatStatus(const json& answer, bool workers)
             const std::string activity = field(worker, "activity");
             // A worker the manager is stopping says so, whatever its slot says.
             const std::string state = field(worker, "state") == "stopping" ? "stopping" : activity;
+            // A command pool's worker has no scoreboard: nothing to time.
+            const bool detail = worker.value("detail", true);
             workerRows.push_back({field(pool, "name"), field(worker, "pid"), state, field(worker, "requests"),
-                                  formatMillis(worker.value("request_duration_ms", 0LL)),
+                                  detail ? formatMillis(worker.value("request_duration_ms", 0LL)) : "-",
                                   formatBytes(worker.value("rss_bytes", std::uint64_t{0})), request(worker)});
         }
     }

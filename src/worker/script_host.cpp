@@ -50,6 +50,7 @@ public:
             entry_.reset();
         }
     }
+    // May run with the script's exception pending; it stays pending.
     ~ScriptFolder()
     {
         PyObject* path = PySys_GetObject("path");  // borrowed
@@ -58,9 +59,14 @@ public:
         }
         for (Py_ssize_t i = 0; i < PyList_GET_SIZE(path); ++i) {
             if (PyList_GET_ITEM(path, i) == entry_.get()) {
-                if (PySequence_DelItem(path, i) != 0) {
+                PyObject* type = nullptr;
+                PyObject* value = nullptr;
+                PyObject* traceback = nullptr;
+                PyErr_Fetch(&type, &value, &traceback);
+                if (PyList_SetSlice(path, i, i + 1, nullptr) != 0) {
                     PyErr_Clear();
                 }
+                PyErr_Restore(type, value, traceback);
                 return;
             }
         }
@@ -243,7 +249,7 @@ bool ScriptHost::executeModule(Script& script, const ScriptFile& file)
     if (result) {
         application = PyRef::borrow(PyDict_GetItemString(globals, "application"));
         if (!application) {
-            PyErr_Format(PyExc_NameError, "%U binds `application` only on a path its top level did not take",
+            PyErr_Format(PyExc_NameError, "%U: `application` is bound only in a branch that did not run",
                          path.get());
         } else if (!PyCallable_Check(application.get())) {
             PyErr_Format(PyExc_TypeError, "%U: `application` is a %s, not a WSGI callable", path.get(),
