@@ -157,7 +157,7 @@ TEST_P(ScriptsPool, ExceptionIs500AndTheNextRequestWorks)
 {
     EXPECT_EQ(get("/fail.py").status, 500);
     EXPECT_EQ(get("/hello.py").status, 200);
-    EXPECT_TRUE(daemon_->waitForLog("RuntimeError: scripts_test failure on purpose; answered 500"))
+    EXPECT_TRUE(daemon_->waitForLog("RuntimeError: scripts_test failure on purpose; answered 500", 5s))
         << daemon_->log();
 }
 

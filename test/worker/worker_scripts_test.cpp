@@ -15,7 +15,9 @@
 #include <string>
 
 #include "test/support/fcgi_client.hpp"
+#include "manager/scoreboard.hpp"
 #include "test/support/process.hpp"
+#include "test/worker/scoreboard_worker.hpp"
 #include "test/worker/worker_process.hpp"
 
 namespace pyfpm::test {
@@ -375,6 +377,29 @@ TEST(ScriptsWorker, max_requests_asks_for_a_recycle_as_in_app_mode)
         EXPECT_EQ(fcgiRequest(worker.socket(), scriptParams(tree.root(), "GET", "cgi_import.py")).status, 200);
     }
     EXPECT_TRUE(worker.waitNotify("recycle max_requests 2\n")) << worker.stderrLog();
+}
+
+TEST(ScriptsWorker, scoreboard_shows_the_script_request_busy_then_counted)
+{
+    ScriptTree tree;
+    ScoreboardWorker scored("", {"--scripts", tree.root().string()});
+    WorkerProcess& worker = scored.worker();
+    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
+    ASSERT_TRUE(scored.waitSlot([](const manager::SlotSnapshot& s) { return s.state == manager::SlotState::Idle; }));
+    auto response = std::async(std::launch::async, [&] {
+        return fcgiRequest(worker.socket(), scriptParams(tree.root(), "GET", "cgi_slow.py"), {}, 30s);
+    });
+    ASSERT_TRUE(waitUntil([&] { return fs::exists(worker.dir() / "slow-started"); })) << worker.stderrLog();
+    const auto busy = scored.slot();
+    ASSERT_TRUE(busy);
+    EXPECT_EQ(busy->state, manager::SlotState::Busy);
+    EXPECT_EQ(busy->method, "GET");
+    EXPECT_EQ(busy->uri, "/cgi_slow.py");
+    writeFile(worker.dir() / "slow-release", "go");
+    EXPECT_EQ(response.get().status, 200);
+    EXPECT_TRUE(scored.waitSlot([](const manager::SlotSnapshot& s) {
+        return s.requests == 1 && s.state == manager::SlotState::Idle;
+    }));
 }
 
 TEST(ScriptsWorker, sigusr2_writes_the_running_scripts_stack_to_the_slowlog)

@@ -39,7 +39,14 @@ bool Server::resolveTargets(const Router& router, const std::vector<manager::Poo
             return false;
         }
         target.requestTimeout = pool->request_timeout;
-        target.documentRoot = pool->working_dir.string();
+        target.kind = pool->kind;
+        if (pool->kind == manager::PoolKind::Scripts) {
+            // php-fpm's model: DOCUMENT_ROOT is where the scripts are.
+            target.documentRoot = pool->scripts.root.string();
+            target.scriptExtensions = pool->scripts.extensions;
+        } else {
+            target.documentRoot = pool->working_dir.string();
+        }
         targets.emplace(route.pool, std::move(target));
     }
     return true;
