@@ -9,8 +9,10 @@ namespace {
 
 using std::chrono::milliseconds;
 
-// What a worker does, as status pages show it.
-SlotState activityOf(const Worker& worker, const std::optional<SlotSnapshot>& slot)
+// What a worker does, as status pages show it. A command worker has no
+// slot (`commandWorker`): nobody can tell idle from busy, so a running one
+// counts as active (pool_status.hpp).
+SlotState activityOf(const Worker& worker, const std::optional<SlotSnapshot>& slot, bool commandWorker)
 {
     switch (worker.state) {
     case WorkerState::Starting:
@@ -20,27 +22,14 @@ SlotState activityOf(const Worker& worker, const std::optional<SlotSnapshot>& sl
     case WorkerState::Recycling:
     case WorkerState::Ready:
         break;
+    }
+    if (commandWorker) {
+        return SlotState::Busy;
     }
     if (!slot || slot->state == SlotState::Free || slot->state == SlotState::Starting) {
         return SlotState::Idle;
     }
     return slot->state;
-}
-
-// A command worker: nobody can tell idle from busy, so a running one counts
-// as active (pool_status.hpp).
-SlotState commandActivityOf(const Worker& worker)
-{
-    switch (worker.state) {
-    case WorkerState::Starting:
-        return SlotState::Starting;
-    case WorkerState::Stopping:
-        return SlotState::Draining;
-    case WorkerState::Recycling:
-    case WorkerState::Ready:
-        break;
-    }
-    return SlotState::Busy;
 }
 
 }  // namespace
@@ -84,7 +73,7 @@ PoolStatus Pool::status() const
         entry.startedAt = worker->startedAt;
         if (commandPool()) {
             entry.detail = false;
-            entry.activity = commandActivityOf(*worker);
+            entry.activity = activityOf(*worker, std::nullopt, true);
             if (worker->state == WorkerState::Ready || worker->state == WorkerState::Recycling) {
                 ++status.busyWorkers;
             }
@@ -95,7 +84,7 @@ PoolStatus Pool::status() const
         if (!slot || slot->pid != pid) {
             slot = worker->lastSlot;
         }
-        entry.activity = activityOf(*worker, slot);
+        entry.activity = activityOf(*worker, slot, false);
         if (slot) {
             entry.requests = slot->requests;
             entry.method = slot->method;

@@ -8,19 +8,13 @@
 #include <cstdio>
 
 #include "src/worker/request_context.hpp"
+#include "src/worker/response_writer.hpp"
 
 namespace pyfpm::worker {
 
 bool CgiOutput::put(std::string_view data)
 {
-    while (!data.empty() && !broken_) {
-        const auto chunk = static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX));
-        if (FCGX_PutStr(data.data(), chunk, out_) != chunk) {
-            broken_ = true;
-        }
-        data.remove_prefix(static_cast<std::size_t>(chunk));
-    }
-    return !broken_;
+    return putAll(out_, data, broken_);
 }
 
 void CgiOutput::start()

@@ -27,16 +27,21 @@ void ResponseWriter::setHead(ResponseHead head)
     head_ = std::move(head);
 }
 
-bool ResponseWriter::put(std::string_view data)
+bool putAll(FCGX_Stream* out, std::string_view data, bool& broken)
 {
-    while (!data.empty() && !broken_) {
+    while (!data.empty() && !broken) {
         const auto chunk = static_cast<int>(std::min<std::size_t>(data.size(), INT_MAX));
-        if (FCGX_PutStr(data.data(), chunk, out_) != chunk) {
-            broken_ = true;
+        if (FCGX_PutStr(data.data(), chunk, out) != chunk) {
+            broken = true;
         }
         data.remove_prefix(static_cast<std::size_t>(chunk));
     }
-    return !broken_;
+    return !broken;
+}
+
+bool ResponseWriter::put(std::string_view data)
+{
+    return putAll(out_, data, broken_);
 }
 
 void ResponseWriter::putWorkerHeader()

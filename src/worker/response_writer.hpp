@@ -14,6 +14,11 @@
 
 namespace pyfpm::worker {
 
+// Writes all of `data` to `out` unless `broken` is set; sets it when the
+// web server stops taking bytes (it closed the connection). Returns
+// !broken. Shared by every writer of FCGI_STDOUT.
+bool putAll(FCGX_Stream* out, std::string_view data, bool& broken);
+
 class ResponseWriter {
 public:
     // `out` is the request's FCGI_STDOUT stream, owned by the FCGX_Request.
