@@ -1,6 +1,10 @@
 #include "src/pyfpm/http/static_responder.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <utility>
 
@@ -10,6 +14,10 @@
 namespace pyfpm::http {
 
 namespace {
+
+// Files up to this size are copied into the response rather than sent with
+// sendfile(2).
+constexpr std::uint64_t kCopyBelow = 16 * 1024;
 
 std::optional<std::string_view> headerView(const Request& request, std::string_view name) {
     const std::string* value = request.header(name);
@@ -107,7 +115,22 @@ StaticOutcome serveStaticFile(const StaticServe& serve) {
     }
     connection.sendHead(answer.status, {}, headers, length);
     if (answer.body && answer.body->length > 0) {
-        connection.sendFile(fd.release(), static_cast<off_t>(answer.body->offset), answer.body->length);
+        if (answer.body->length <= kCopyBelow) {
+            // Small: one pread(2) and the body leaves with the head in one
+            // writev(2), cheaper than a sendfile(2) of its own.
+            char bytes[kCopyBelow];
+            const ssize_t n = ::pread(fd.get(), bytes, static_cast<std::size_t>(answer.body->length),
+                                      static_cast<off_t>(answer.body->offset));
+            if (n < 0 || static_cast<std::uint64_t>(n) != answer.body->length) {
+                spdlog::error("[http] {}: pread(2) {}: {}; response cut short", serve.logName, found.path,
+                              n < 0 ? std::strerror(errno) : "the file shrank");
+                connection.abortResponse();
+                return StaticOutcome::Answered;
+            }
+            connection.sendBody(std::string_view(bytes, static_cast<std::size_t>(n)));
+        } else {
+            connection.sendFile(fd.release(), static_cast<off_t>(answer.body->offset), answer.body->length);
+        }
     }
     connection.endResponse();
     return StaticOutcome::Answered;
