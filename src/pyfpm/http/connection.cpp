@@ -32,6 +32,7 @@ constexpr std::chrono::milliseconds kLingerTimeout{5'000};
 // response is being produced.
 constexpr std::size_t kReadAheadBytes = 64 * 1024;
 
+
 SocketName nameOf(const sockaddr_storage& storage) {
     SocketName name;
     name.raw = storage;
@@ -436,7 +437,11 @@ void ClientConnection::onTimer(evutil_socket_t, short, void* self) {
     }
 }
 
-void ClientConnection::onRead(bufferevent*, void* self) { static_cast<ClientConnection*>(self)->parse(); }
+void ClientConnection::onRead(bufferevent*, void* self) {
+    auto* connection = static_cast<ClientConnection*>(self);
+    connection->parse();
+}
+
 
 void ClientConnection::onDeferred(evutil_socket_t, short, void* self) {
     auto* connection = static_cast<ClientConnection*>(self);

@@ -3,6 +3,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <netdb.h>
+#include <sys/socket.h>
 #include <sys/un.h>
 
 #include <cerrno>
@@ -23,6 +24,13 @@ constexpr std::size_t kStdinLowWater = 64 * 1024;
 constexpr std::size_t kStdinHighWater = 256 * 1024;
 // Body bytes taken per refill step; appendStream splits them into records.
 constexpr std::size_t kStdinChunk = 64 * 1024;
+// libevent 2.1 reads at most 4096 bytes per readable event
+// (EVBUFFER_MAX_READ), so a response of a megabyte would cost 256 turns of
+// the loop, each with epoll_wait, FIONREAD and readv: read on directly, in
+// pieces of kReadPiece, up to kReadPerEvent per event (which bounds what a
+// paused exchange can be left holding).
+constexpr std::size_t kReadPiece = 64 * 1024;
+constexpr std::size_t kReadPerEvent = 256 * 1024;
 
 std::string displayTcp(const std::string& host, std::uint16_t port) {
     return host.find(':') == std::string::npos ? fmt::format("{}:{}", host, port)
@@ -220,9 +228,32 @@ void Upstream::close() {
     if (kick_) event_del(kick_.get());
 }
 
+void Upstream::readMore() {
+    if (!connection_ || paused_ || ended_) return;
+    const evutil_socket_t fd = bufferevent_getfd(connection_.get());
+    read_piece_.resize(kReadPiece);
+    std::size_t total = 0;
+    while (total < kReadPerEvent) {
+        const ssize_t n = ::recv(fd, read_piece_.data(), read_piece_.size(), MSG_DONTWAIT);
+        if (n > 0) {
+            request_.feed(std::string_view(read_piece_.data(), static_cast<std::size_t>(n)));
+            total += static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n == 0) {
+            ended_ = std::string();  // EOF: ClientRequest::eof() says what was missing
+        } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
+            ended_ = fmt::format("recv(2) {}: {}", display_, std::strerror(errno));
+        }
+        return;
+    }
+}
+
 void Upstream::onReadable(bufferevent*, void* self) {
     auto* upstream = static_cast<Upstream*>(self);
     upstream->feedInput();
+    upstream->readMore();
     upstream->process();
 }
 

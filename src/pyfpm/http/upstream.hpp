@@ -116,6 +116,8 @@ private:
     static void onKick(evutil_socket_t, short, void* self);
 
     void feedInput();
+    // Reads on past libevent's 4 KiB per event (upstream.cpp).
+    void readMore();
     void pumpStdin();
     void process();
 
@@ -128,6 +130,7 @@ private:
     std::string display_;
     std::string scratch_;
     std::string data_;  // body bytes on their way into FCGI_STDIN records
+    std::string read_piece_;  // readMore()'s buffer
     std::optional<std::string> ended_;  // EOF or error seen: why
     bool stdin_done_ = false;
     bool paused_ = false;
