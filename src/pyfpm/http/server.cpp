@@ -23,15 +23,6 @@ namespace pyfpm::http {
 
 namespace {
 
-// The parts of a request-target (RFC 9112 §3.2): origin-form "/p?q" or
-// absolute-form "http://host/p?q". Views into `target`.
-struct TargetParts {
-    bool valid = false;
-    std::string_view path;   // "/" when the absolute form has none
-    std::string_view query;  // without '?'
-    bool hasQuery = false;
-};
-
 TargetParts splitTarget(std::string_view target, bool connect) {
     TargetParts parts;
     if (target.empty() || connect) return parts;
@@ -187,7 +178,6 @@ void Server::onRequest(ClientConnection& connection) {
     if (found == connections_.end()) return;
     Client& client = found->second;
     client.inFlight = true;
-    client.exchange = nullptr;
     const Request& request = connection.request();
     AccessRecord& access = client.access;
     access = AccessRecord{};
@@ -205,10 +195,10 @@ void Server::onRequest(ClientConnection& connection) {
         const std::string* agent = request.header("User-Agent");
         access.userAgent = agent != nullptr ? *agent : "";
     }
-    handle(connection, client);
+    handle(connection, client.status);
 }
 
-void Server::handle(ClientConnection& connection, Client& client) {
+void Server::handle(ClientConnection& connection, bool statusListener) {
     const Request& request = connection.request();
     const std::string logName = describeRequest(request.method, request.target);
     const TargetParts target = splitTarget(request.target, request.method == "CONNECT");
@@ -225,12 +215,12 @@ void Server::handle(ClientConnection& connection, Client& client) {
     }
     // The daemon's own paths: on status_listen when there is one, else on
     // every listener, ahead of the routes.
-    if (client.status || !status_listen_) {
+    if (statusListener || !status_listen_) {
         if (answerDaemonPath(connection, decoded.path, target.query, daemon_paths_, options_.statusSource)) {
             return;
         }
     }
-    if (client.status) {
+    if (statusListener) {
         connection.sendText(404, "404 Not Found\n");
         return;
     }
@@ -248,24 +238,23 @@ void Server::handle(ClientConnection& connection, Client& client) {
         return;
     }
     switch (route.kind) {
-    case config::Route::Kind::Static: serveStatic(connection, client, match, decoded.path, logName); return;
-    case config::Route::Kind::Pool: proxy(connection, client, route, route.pool, match, decoded.path, logName); return;
+    case config::Route::Kind::Static: serveStatic(connection, target, match, decoded.path, logName); return;
+    case config::Route::Kind::Pool: proxy(connection, target, route.pool, match, decoded.path, logName); return;
     }
 }
 
-void Server::serveStatic(ClientConnection& connection, Client& client, const RouteMatch& match,
-                         const std::string& path, const std::string& logName) {
+void Server::serveStatic(ClientConnection& connection, const TargetParts& target,
+                         const RouteMatch& match, const std::string& path, const std::string& logName) {
     const config::Route& route = *match.route;
-    const TargetParts target = splitTarget(connection.request().target, false);
     const StaticServe serve{connection, route, match.pathInfo, path, target.query, mime_types_, logName};
     if (serveStaticFile(serve) == StaticOutcome::Answered) return;
     // try_files: nothing to serve here, so the fallback pool answers.
-    proxy(connection, client, route, route.pool, match, path, logName);
+    proxy(connection, target, route.pool, match, path, logName);
 }
 
-void Server::proxy(ClientConnection& connection, Client& client, const config::Route& route,
-                   const std::string& pool, const RouteMatch& match, const std::string& path,
-                   const std::string& logName) {
+void Server::proxy(ClientConnection& connection, const TargetParts& target, const std::string& pool,
+                   const RouteMatch& match, const std::string& path, const std::string& logName) {
+    const config::Route& route = *match.route;
     const PoolAvailability availability = pools_.availability(pool);
     if (!availability.available) {
         spdlog::warn("[pool {}] {}: 503 Service Unavailable: {}", pool, logName, availability.reason);
@@ -285,7 +274,6 @@ void Server::proxy(ClientConnection& connection, Client& client, const config::R
     }
     const PoolTarget& poolTarget = found->second;
     const Request& request = connection.request();
-    const TargetParts target = splitTarget(request.target, false);
 
     RequestDescription description;
     description.method = request.method;
@@ -347,7 +335,6 @@ void Server::proxy(ClientConnection& connection, Client& client, const config::R
                                             std::move(description), logName);
     Exchange* exchange = owned.get();
     exchanges_.emplace(exchange, std::move(owned));
-    client.exchange = exchange;
     exchange->start();
 }
 
@@ -369,7 +356,6 @@ void Server::onResponseEnd(ClientConnection& connection, int status, std::uint64
         client.access.protocol = connection.request().protocol();
     }
     client.inFlight = false;
-    client.exchange = nullptr;
     logAccess(client, status, bodyBytes);
     checkDrained();
 }

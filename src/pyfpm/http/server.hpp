@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -39,6 +40,15 @@
 #include "src/pyfpm/http/upstream.hpp"
 
 namespace pyfpm::http {
+
+// The parts of a request-target (RFC 9112 §3.2): origin-form "/p?q" or
+// absolute-form "http://host/p?q". Views into the target.
+struct TargetParts {
+    bool valid = false;
+    std::string_view path;   // "/" when the absolute form has none
+    std::string_view query;  // without '?'
+    bool hasQuery = false;
+};
 
 // What the configuration file does not say. Limits and timeouts come from
 // http.* (config::HttpConfig).
@@ -130,7 +140,6 @@ private:
         std::unique_ptr<ClientConnection> connection;
         bool status = false;           // accepted on status_listen
         bool inFlight = false;         // a request is being answered
-        Exchange* exchange = nullptr;  // set while a pool request is proxied
         AccessRecord access;           // filled as the request goes
     };
 
@@ -143,12 +152,11 @@ private:
 
     void accept(evutil_socket_t fd, bool status);
     void refuseConnection(evutil_socket_t fd);
-    void handle(ClientConnection& connection, Client& client);
-    void serveStatic(ClientConnection& connection, Client& client, const RouteMatch& match,
+    void handle(ClientConnection& connection, bool statusListener);
+    void serveStatic(ClientConnection& connection, const TargetParts& target, const RouteMatch& match,
                      const std::string& path, const std::string& logName);
-    void proxy(ClientConnection& connection, Client& client, const config::Route& route,
-               const std::string& pool, const RouteMatch& match, const std::string& path,
-               const std::string& logName);
+    void proxy(ClientConnection& connection, const TargetParts& target, const std::string& pool,
+               const RouteMatch& match, const std::string& path, const std::string& logName);
     void logAccess(const Client& client, int status, std::uint64_t bodyBytes);
     bool openAccessLog(const config::HttpConfig* http, std::unique_ptr<AccessLog>& log, std::string& error) const;
     bool reconfigureStatusListen(const std::optional<config::HttpListen>& address, std::string& error);
