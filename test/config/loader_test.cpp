@@ -337,6 +337,8 @@ INSTANTIATE_TEST_SUITE_P(Http, ConfigErrorTest, testing::Values(
         "pyfpm.yaml:3:3: http.routes: expected at least one route"}},
     ErrorCase{"route_both_root_and_pool", "http:\n  listen: 127.0.0.1:8080\n  routes:\n    - {prefix: /, root: static, pool: web}\n" + kPools, {
         "pyfpm.yaml:4:7: http.routes[0]: expected exactly one of root (static files) or pool, got both"}},
+    ErrorCase{"route_pool_with_file_keys", "http:\n  listen: 127.0.0.1:8080\n  routes:\n    - {prefix: /, pool: web, gzip_static: true}\n" + kPools, {
+        "pyfpm.yaml:4:7: http.routes[0]: gzip_static goes with root: it is about the files a route serves, and a pool route serves none"}},
     ErrorCase{"route_neither_root_nor_pool", "http:\n  listen: 127.0.0.1:8080\n  routes:\n    - prefix: /\n" + kPools, {
         "pyfpm.yaml:4:7: http.routes[0]: expected exactly one of root (static files) or pool, got neither"}},
     ErrorCase{"route_prefix_relative", "http:\n  listen: 127.0.0.1:8080\n  routes:\n    - {prefix: static/, root: static}\n" + kPools, {

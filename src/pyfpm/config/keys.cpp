@@ -346,6 +346,12 @@ void readRoutes(const Field& field, HttpConfig& http) {
             if (fallback && (!root || pool))
                 element.fail("fallback goes with root: files are served from root, and the "
                              "request goes to the fallback pool when none exists");
+            for (const char* fileKey : {"index", "cache_control", "gzip_static"}) {
+                if (!root && hasKey(element.node(), fileKey))
+                    element.fail(fmt::format("{} goes with root: it is about the files a route "
+                                             "serves, and a pool route serves none",
+                                             fileKey));
+            }
             route.kind = root ? Route::Kind::Static : Route::Kind::Pool;
         }
         http.routes.push_back(std::move(route));
