@@ -229,6 +229,12 @@ void Pool::onNotifyLine(pid_t pid, std::string_view line)
         onReady(*worker);
         return;
     }
+    const std::string_view channel = contract::kReadyChannelPrefix;
+    if (line.substr(0, channel.size()) == channel && line.size() > channel.size()) {
+        worker->channel = std::string(line.substr(channel.size()));
+        onReady(*worker);
+        return;
+    }
     const std::string_view recycle = contract::kRecyclePrefix;
     if (line.substr(0, recycle.size()) == recycle) {
         onRecycleRequest(*worker, line.substr(recycle.size()));
@@ -244,6 +250,9 @@ void Pool::onReady(Worker& worker)
     }
     setWorkerState(worker, WorkerState::Ready);
     worker.readyAt = Clock::now();
+    if (channels_ != nullptr && !worker.channel.empty()) {
+        channels_->workerReady(name(), worker.pid, worker.channel);
+    }
     if (commandPool()) {
         // Ready at exec; the backoff waits for it to last
         // (settleCommandWorkers), and nobody knows whether it is idle.
@@ -279,6 +288,9 @@ void Pool::onOutputLine(pid_t pid, std::string_view line)
 
 void Pool::forgetWorker(Worker& worker)
 {
+    if (channels_ != nullptr && !worker.channel.empty()) {
+        channels_->workerLeaving(name(), worker.pid);
+    }
     // Requests it served count towards accepted connections after it is
     // gone; the slot as it left it, or as the last tick saw it.
     const std::optional<SlotSnapshot> last = scoreboard_.read(worker.slot);
@@ -489,6 +501,31 @@ void Pool::setWorkerState(Worker& worker, WorkerState state)
     ++workerCounts_[index(state)];
     spdlog::debug("[pool {}] worker {} {} -> {}", name(), worker.pid, toString(worker.state), toString(state));
     worker.state = state;
+    // Told before the signal goes out, so that the bridge sends it nothing
+    // more and closes its channel, which lets it exit at once.
+    if (state == WorkerState::Stopping && channels_ != nullptr && !worker.channel.empty()) {
+        channels_->workerLeaving(name(), worker.pid);
+    }
+}
+
+bool Pool::workerBusy(pid_t pid) const
+{
+    const auto found = workers_.find(pid);
+    return found != workers_.end() && !commandPool() && scoreboard_.busy(found->second->slot);
+}
+
+void Pool::setChannelListener(WorkerChannelListener* listener)
+{
+    channels_ = listener;
+    if (channels_ == nullptr) {
+        return;
+    }
+    for (const auto& [pid, worker] : workers_) {
+        if ((worker->state == WorkerState::Ready || worker->state == WorkerState::Recycling) &&
+            !worker->channel.empty()) {
+            channels_->workerReady(name(), pid, worker->channel);
+        }
+    }
 }
 
 void Pool::setState(PoolState state)

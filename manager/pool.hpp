@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "manager/backoff.hpp"
+#include "manager/channel_listener.hpp"
 #include "manager/emergency.hpp"
 #include "manager/pool_config.hpp"
 #include "manager/pool_socket.hpp"
@@ -100,6 +101,18 @@ public:
     // It runs inside the pool's own callbacks: it may only schedule work
     // (the Supervisor activates an event), never destroy or stop the pool.
     void setObserver(std::function<void()> observer) { observer_ = std::move(observer); }
+
+    // Who hears about the workers' channels (channel_listener.hpp); set
+    // when the pool starts serving (the Supervisor does, at start or at a
+    // reload's switch), which announces the workers ready so far. Null:
+    // nobody. The listener must outlive the pool or be unset first.
+    void setChannelListener(WorkerChannelListener* listener);
+    // The bridge holds requests for this pool: run the maintenance tick
+    // soon (pm ondemand and dynamic scale on the queue).
+    void demand() { requestTick(); }
+    // Its scoreboard says worker `pid` serves a request (one atomic load);
+    // false for an unknown pid and in a command pool.
+    bool workerBusy(pid_t pid) const;
 
     // Spawns initialWorkers(config) and starts the maintenance tick (and,
     // for pm ondemand, the watch on the listening socket). Warns once when
@@ -200,6 +213,7 @@ private:
     Scoreboard scoreboard_;
     std::mt19937_64 random_;
     std::function<void()> observer_;
+    WorkerChannelListener* channels_ = nullptr;
 
     std::map<pid_t, std::unique_ptr<Worker>> workers_;
     std::array<int, kWorkerStates> workerCounts_{};  // indexed by WorkerState

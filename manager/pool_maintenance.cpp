@@ -136,14 +136,17 @@ void Pool::measureQueue()
     if (!socket_) {
         return;
     }
+    // Requests the bridge holds while every channel is busy wait for a
+    // worker just as those in the accept queue do.
+    const int held = channels_ != nullptr ? static_cast<int>(channels_->queued(name())) : 0;
     const std::optional<ListenQueue> queue = measureListenQueue(socket_->fd());
     if (!queue) {
-        listenQueue_ = -1;
+        listenQueue_ = held > 0 ? held : -1;
         return;
     }
-    listenQueue_ = queue->length;
+    listenQueue_ = queue->length + held;
     listenBacklog_ = queue->backlog;
-    maxListenQueue_ = std::max(maxListenQueue_, queue->length);
+    maxListenQueue_ = std::max(maxListenQueue_, listenQueue_);
 }
 
 void Pool::settleCommandWorkers(Clock::time_point now)

@@ -236,6 +236,15 @@ void Scoreboard::release(std::size_t index)
     layout::endWrite(slot);
 }
 
+bool Scoreboard::busy(std::size_t index) const
+{
+    if (index >= slots_) {
+        return false;
+    }
+    const auto state = decodeState(layout::slotAt(map_, index)->state.load(std::memory_order_relaxed));
+    return state && *state == SlotState::Busy;
+}
+
 std::optional<SlotSnapshot> Scoreboard::read(std::size_t index) const
 {
     if (index >= slots_) {

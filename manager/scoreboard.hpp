@@ -118,6 +118,9 @@ public:
     // index is outside the table, or when it stayed torn through 64 retries
     // (a worker that died mid-write, or one stopped in the middle of one).
     std::optional<SlotSnapshot> read(std::size_t index) const;
+    // Only whether slot `index` says Busy: one atomic load, for the bridge
+    // to call per request. False for an index out of range.
+    bool busy(std::size_t index) const;
     // Every non-Free slot that reads consistently.
     std::vector<SlotSnapshot> snapshot() const;
 

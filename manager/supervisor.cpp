@@ -131,6 +131,32 @@ PoolStatus Supervisor::status(const std::string& pool) const
     return found->status();
 }
 
+void Supervisor::setChannelListener(WorkerChannelListener* listener)
+{
+    channelListener_ = listener;
+    for (auto& pool : pools_) {
+        pool->setChannelListener(listener);
+    }
+    if (listener == nullptr) {
+        for (auto& pool : retiring_) {
+            pool->setChannelListener(nullptr);
+        }
+    }
+}
+
+void Supervisor::demand(const std::string& pool)
+{
+    if (Pool* found = findPool(pool); found != nullptr) {
+        found->demand();
+    }
+}
+
+bool Supervisor::workerBusy(const std::string& pool, pid_t pid) const
+{
+    const Pool* found = findPool(pool);
+    return found != nullptr && found->workerBusy(pid);
+}
+
 bool Supervisor::poolAvailable(const std::string& pool) const
 {
     const Pool* found = findPool(pool);

@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "manager/channel_listener.hpp"
 #include "manager/listen_socket.hpp"
 #include "manager/pool_config.hpp"
 #include "manager/pool_socket.hpp"
@@ -129,6 +130,18 @@ public:
     // and for an unknown name: the bridge answers 503 then.
     bool poolAvailable(const std::string& pool) const;
 
+    // The bridge's side of the workers' channels (channel_listener.hpp):
+    // every serving pool reports to `listener`, now and as reloads switch
+    // pools (a draining pool keeps reporting its leaving workers). Null
+    // unsets it everywhere; do that before the listener is destroyed.
+    void setChannelListener(WorkerChannelListener* listener);
+    // The bridge holds requests for serving pool `pool` (unknown names are
+    // ignored): its maintenance tick runs soon, so that pm ondemand and
+    // dynamic see the queue.
+    void demand(const std::string& pool);
+    // Serving pool `pool`'s scoreboard says worker `pid` is busy.
+    bool workerBusy(const std::string& pool, pid_t pid) const;
+
     // Stops every pool (also those draining after a reload, and the new
     // pools of a reload under way, which then reports an error): no more
     // spawns, then the stop ladder (SIGTERM, wait, SIGKILL to the process
@@ -185,6 +198,7 @@ private:
     std::filesystem::path workerBinary_;
     SupervisorOptions options_;
     Reaper reaper_;
+    WorkerChannelListener* channelListener_ = nullptr;
     std::vector<std::unique_ptr<Pool>> pools_;     // serving, in order
     std::vector<std::unique_ptr<Pool>> retiring_;  // draining after a reload
     std::optional<PendingReload> reload_;

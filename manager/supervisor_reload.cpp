@@ -125,6 +125,7 @@ void Supervisor::startAdded(const PoolConfig& config)
         auto pool = makePool(config, socketFor(config));
         spdlog::info("[pool {}] added by the reload", config.name);
         pool->start();
+        pool->setChannelListener(channelListener_);
         pools_.push_back(std::move(pool));
     } catch (const std::exception& e) {
         reload_->errors.push_back(poolError(config.name, e) + "; the pool is not started");
@@ -217,6 +218,7 @@ void Supervisor::switchTo(std::unique_ptr<Pool> candidate)
     std::unique_ptr<Pool> old = std::move(*found);
     *found = std::move(candidate);
     Pool& now = **found;
+    now.setChannelListener(channelListener_);
     if (now.socket() && now.socket() == old->socket()) {
         try {
             adoptPoolSocket(*now.socket(), now.config());

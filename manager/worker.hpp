@@ -57,6 +57,9 @@ struct Worker {
     // its program works. Python workers prove that by becoming ready.
     bool settled = false;
     std::unique_ptr<LineReader> notify;  // "ready\n" and "recycle ...\n" arrive here
+    // The abstract socket name of its private channel for the bridge, from
+    // "ready @NAME" (worker_contract.hpp); empty when it has none.
+    std::string channel;
     std::unique_ptr<LineReader> output;  // stdout and stderr, merged
     std::deque<std::string> recentOutput;
 

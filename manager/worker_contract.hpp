@@ -24,6 +24,28 @@ inline constexpr char kReadyMessage[] = "ready\n";
 // first and then sends SIGTERM (the current request finishes).
 inline constexpr char kRecyclePrefix[] = "recycle ";
 
+// The bridge's channel. A worker given a notify descriptor also listens on
+// a unix socket of its own, in the abstract namespace with a name the
+// kernel picks (autobind, unix(7)), and names it in its ready line:
+// "ready @NAME\n", NAME being the autobound name without its leading NUL
+// (five hex digits on Linux). The daemon's HTTP bridge connects there and
+// keeps the connection: FastCGI requests with FCGI_KEEP_CONN, one after
+// another (FastCGI 1.0 §3.5), so no connect, accept and close per request,
+// and the bridge knows which worker is idle. The worker:
+//   - accepts there only its parent (SO_PEERCRED pid == getppid()): an
+//     abstract socket has no file permissions to guard it;
+//   - keeps one channel connection; a new one replaces the old (the bridge
+//     reconnects after it closed one to abort a request);
+//   - serves a request waiting on the channel before a new connection of
+//     the pool socket;
+//   - on SIGTERM finishes its request, stops accepting on both sockets, and
+//     serves the channel until the daemon closes it, or until
+//     kChannelLingerMs pass without a request; then exits.
+// A plain "ready\n" (a worker without the channel) is valid too: the bridge
+// then connects to the pool socket per request.
+inline constexpr char kReadyChannelPrefix[] = "ready @";
+inline constexpr int kChannelLingerMs = 1000;
+
 // The scoreboard (manager/scoreboard.hpp), with `--scoreboard-fd 4 --slot
 // N`. A worker started by hand without them keeps no scoreboard.
 inline constexpr int kScoreboardFd = 4;

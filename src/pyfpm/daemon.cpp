@@ -34,11 +34,15 @@ using BasePtr = std::unique_ptr<event_base, decltype(&event_base_free)>;
 
 using manager::toTimeval;
 
-// The bridge asks the manager whether a pool can take a request.
+// The bridge asks the manager whether a pool can take a request, and
+// tells it when requests wait for a worker's channel.
 // The status paths read every pool's status from the manager.
 class SupervisorPools final : public http::PoolDirectory, public http::StatusSource {
 public:
-    explicit SupervisorPools(const manager::Supervisor& supervisor) : supervisor_(supervisor) {}
+    explicit SupervisorPools(manager::Supervisor& supervisor) : supervisor_(supervisor) {}
+
+    void demand(const std::string& pool) const override { supervisor_.demand(pool); }
+    bool workerBusy(const std::string& pool, pid_t pid) const override { return supervisor_.workerBusy(pool, pid); }
 
     http::PoolAvailability availability(const std::string& pool) const override {
         if (supervisor_.poolAvailable(pool)) return {};
@@ -62,7 +66,22 @@ public:
     }
 
 private:
-    const manager::Supervisor& supervisor_;
+    manager::Supervisor& supervisor_;
+};
+
+// The manager's news of the workers' channels, for the bridge.
+class BridgeChannels final : public manager::WorkerChannelListener {
+public:
+    explicit BridgeChannels(http::Server& server) : server_(server) {}
+
+    void workerReady(const std::string& pool, pid_t pid, const std::string& channel) override {
+        server_.workerReady(pool, pid, channel);
+    }
+    void workerLeaving(const std::string& pool, pid_t pid) override { server_.workerLeaving(pool, pid); }
+    std::size_t queued(const std::string& pool) const override { return server_.queuedFor(pool); }
+
+private:
+    http::Server& server_;
 };
 
 // One run of the daemon. Stop order (pyfpm(8), SIGNALS): HTTP listeners
@@ -76,7 +95,7 @@ public:
     ~Runner() {
         // The bridge first: it holds connections to pool sockets the
         // supervisor is about to close.
-        server_.reset();
+        dropServer();
         signals_.clear();
         stop_timer_.reset();
         supervisor_.reset();
@@ -127,6 +146,8 @@ public:
                 spdlog::critical("cannot start: {}", error);
                 return ExitCode::StartFailed;
             }
+            channels_ = std::make_unique<BridgeChannels>(*server_);
+            supervisor_->setChannelListener(channels_.get());
         }
         spdlog::info("pyfpm {} started (pid {})", PYFPM_VERSION, getpid());
         notifier_.ready();
@@ -148,8 +169,15 @@ private:
                      runner->server_ ? runner->server_->inFlight() : 0);
         // Not called from inside the Server, so it may be destroyed here:
         // that closes the remaining client and worker connections.
-        runner->server_.reset();
+        runner->dropServer();
         runner->stopWorkers();
+    }
+
+    // The pools stop telling the bridge about channels before it goes.
+    void dropServer() {
+        if (supervisor_) supervisor_->setChannelListener(nullptr);
+        channels_.reset();
+        server_.reset();
     }
 
     void handleSignal(int sig) {
@@ -314,6 +342,7 @@ private:
     Notifier notifier_{base_.get(), [this] { return workerTotals(supervisor_.get()); }};
     std::unique_ptr<SupervisorPools> pools_;
     std::unique_ptr<http::Server> server_;
+    std::unique_ptr<BridgeChannels> channels_;
     std::vector<EventPtr> signals_;
     std::unique_ptr<control::Dispatcher> control_dispatcher_;
     std::unique_ptr<control::Server> control_;

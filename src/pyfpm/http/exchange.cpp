@@ -98,11 +98,52 @@ void Exchange::connect() {
     state_ = State::AwaitingHead;
     const timeval timeout = manager::toTimeval(settings_.requestTimeout);
     evtimer_add(timer_.get(), &timeout);
-    fcgi::ParamsBuilder params;
-    for (const auto& [name, value] : buildCgiParams(request_)) params.add(name, value);
-    params.add(kWorkerHeaderParam, "1");
+    for (const auto& [name, value] : buildCgiParams(request_)) params_.add(name, value);
+    params_.add(kWorkerHeaderParam, "1");
+    // nginx's proxy_next_upstream: a request that can be sent again (no
+    // body, a method that changes nothing) is, once, when a worker's kept
+    // channel fails before any answer (the worker died while idle, and its
+    // EOF was not seen yet).
+    const std::string& method = request_.method;
+    retryable_ = request_.contentLength.value_or(0) == 0 && !spool_ &&
+                 (method == "GET" || method == "HEAD" || method == "OPTIONS");
+    dispatch();
+}
+
+void Exchange::dispatch() {
+    if (settings_.channels != nullptr) {
+        Channel* channel = nullptr;
+        switch (settings_.channels->acquire(*this, channel)) {
+        case WorkerChannels::Grant::Now: startOn(*channel); return;
+        case WorkerChannels::Grant::Queued: queued_ = true; return;
+        case WorkerChannels::Grant::None: break;
+        }
+    }
+    connectPoolSocket();
+}
+
+void Exchange::startOn(Channel& channel) {
+    on_channel_ = true;
+    upstream_.start(channel, params_, this);
+}
+
+void Exchange::onChannel(Channel* channel) {
+    queued_ = false;
+    if (state_ == State::Done) {
+        if (channel != nullptr) channel->owner->release(*channel, true);
+        return;
+    }
+    if (channel != nullptr) {
+        startOn(*channel);
+        return;
+    }
+    connectPoolSocket();
+}
+
+void Exchange::connectPoolSocket() {
+    on_channel_ = false;
     std::string error;
-    if (!upstream_.start(settings_.address, params, this, error)) {
+    if (!upstream_.start(settings_.address, params_, this, error)) {
         spdlog::error("[pool {}] {}: 502 Bad Gateway: {}", settings_.pool, log_name_, error);
         answerError(502, "502 Bad Gateway\n");
     }
@@ -306,6 +347,12 @@ void Exchange::onUpstreamFailure(std::string_view why) {
     logStderrLines(true);
     switch (state_) {
     case State::AwaitingHead:
+        if (on_channel_ && retryable_) {
+            retryable_ = false;
+            spdlog::warn("[pool {}] {}: {}; sending it again", settings_.pool, log_name_, why);
+            dispatch();
+            return;
+        }
         spdlog::error("[pool {}] {}: 502 Bad Gateway: {}", settings_.pool, log_name_, why);
         answerError(502, "502 Bad Gateway\n");
         return;
@@ -385,6 +432,10 @@ void Exchange::noteUpstream() {
 void Exchange::letGo() {
     if (let_go_) return;
     let_go_ = true;
+    if (queued_) {
+        settings_.channels->cancel(*this);
+        queued_ = false;
+    }
     noteUpstream();
     upstream_.close();
     timer_.reset();

@@ -42,6 +42,7 @@
 #include "fcgi/client.hpp"
 #include "manager/unique_fd.hpp"
 #include "src/pyfpm/http/cgi_params.hpp"
+#include "src/pyfpm/http/channels.hpp"
 #include "src/pyfpm/http/connection.hpp"
 #include "src/pyfpm/http/libevent_ptr.hpp"
 #include "src/pyfpm/http/upstream.hpp"
@@ -80,6 +81,9 @@ public:
 struct ExchangeSettings {
     std::string pool;
     UpstreamAddress address;
+    // The pool's workers' channels; null: always the pool socket. Must
+    // outlive the Exchange.
+    WorkerChannels* channels = nullptr;
     std::chrono::milliseconds requestTimeout{60'000};
     // Bytes queued for the client above which reading from the worker
     // pauses until the client has taken them; also the bound of request
@@ -90,7 +94,7 @@ struct ExchangeSettings {
     std::filesystem::path spoolDirectory;  // for chunked bodies
 };
 
-class Exchange final : private UpstreamHandler, private Responder, private StdinSource {
+class Exchange final : private UpstreamHandler, private Responder, private StdinSource, private ChannelUser {
 public:
     enum class State {
         Spooling,      // reading a chunked body into the spool file
@@ -107,8 +111,9 @@ public:
     Exchange(const Exchange&) = delete;
     Exchange& operator=(const Exchange&) = delete;
 
-    // Connects and sends the request (or starts spooling); may answer 502
-    // at once.
+    // Sends the request to an idle worker's channel, or waits for one, or
+    // connects to the pool socket (channels.hpp); or starts spooling. May
+    // answer 502 at once.
     void start();
 
     // The daemon is tearing the bridge down: drop the request without an
@@ -132,10 +137,16 @@ private:
     // StdinSource
     std::size_t readStdin(std::string& out, std::size_t max) override;
     bool stdinComplete() const override;
+    // ChannelUser
+    void onChannel(Channel* channel) override;
 
     static void onTimeout(evutil_socket_t, short, void* self);
 
     void connect();
+    void connectPoolSocket();
+    // A channel, a wait for one, or the pool socket.
+    void dispatch();
+    void startOn(Channel& channel);
     void logStderrLines(bool flush);
     void noteUpstream();
     // The endings; each leaves state Done and calls retire().
@@ -150,6 +161,10 @@ private:
     RequestDescription request_;
     std::string log_name_;
     Upstream upstream_;
+    fcgi::ParamsBuilder params_;  // built once, sent when a channel is free
+    bool queued_ = false;         // waiting in settings_.channels
+    bool on_channel_ = false;     // the current attempt uses a channel
+    bool retryable_ = false;      // may be sent once more (connect())
     State state_ = State::AwaitingHead;
     EventPtr timer_;
     EvbufferPtr body_;              // client body bytes not yet taken by the upstream

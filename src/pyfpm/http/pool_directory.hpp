@@ -4,6 +4,8 @@
 // table.
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 namespace pyfpm::http {
@@ -26,6 +28,21 @@ public:
     // worker. A pool with live but busy workers is available: its listen
     // queue is the request queue.
     virtual PoolAvailability availability(const std::string& pool) const = 0;
+
+    // Requests for `pool` wait in the bridge because every worker channel
+    // is busy (channels.hpp): the manager should look at its queue now
+    // (pm ondemand and dynamic spawn on it). Called when the first one
+    // starts to wait; must not block or call back into the bridge.
+    virtual void demand(const std::string& pool) const { (void)pool; }
+
+    // The pool's scoreboard says worker `pid` serves a request, which for a
+    // worker whose channel is idle means one from the pool socket (nginx).
+    // Called per request; must be cheap.
+    virtual bool workerBusy(const std::string& pool, pid_t pid) const {
+        (void)pool;
+        (void)pid;
+        return false;
+    }
 };
 
 }  // namespace pyfpm::http

@@ -105,6 +105,7 @@ Server::~Server() {
     closed_.clear();
     exchanges_.clear();
     retired_.clear();
+    channels_.clear();
     reap_event_.reset();
     drained_event_.reset();
     resume_accept_.reset();
@@ -325,6 +326,7 @@ void Server::proxy(ClientConnection& connection, const TargetParts& target, cons
     ExchangeSettings settings;
     settings.pool = pool;
     settings.address = poolTarget.address;
+    if (const auto found = channels_.find(pool); found != channels_.end()) settings.channels = found->second.get();
     settings.requestTimeout = poolTarget.requestTimeout;
     settings.clientHighWater = options_.clientHighWater;
     settings.maxHeadBytes = options_.maxResponseHeadBytes;
@@ -336,6 +338,27 @@ void Server::proxy(ClientConnection& connection, const TargetParts& target, cons
     Exchange* exchange = owned.get();
     exchanges_.emplace(exchange, std::move(owned));
     exchange->start();
+}
+
+// --- workers' channels -----------------------------------------------------
+
+void Server::workerReady(const std::string& pool, pid_t pid, const std::string& channel) {
+    auto& channels = channels_[pool];
+    if (!channels) {
+        channels = std::make_unique<WorkerChannels>(
+            base_, pool, [this, pool] { pools_.demand(pool); },
+            [this, pool](pid_t worker) { return pools_.workerBusy(pool, worker); });
+    }
+    channels->add(pid, channel);
+}
+
+void Server::workerLeaving(const std::string& pool, pid_t pid) {
+    if (const auto found = channels_.find(pool); found != channels_.end()) found->second->remove(pid);
+}
+
+std::size_t Server::queuedFor(const std::string& pool) const {
+    const auto found = channels_.find(pool);
+    return found != channels_.end() ? found->second->queued() : 0;
 }
 
 // --- endings ---------------------------------------------------------------

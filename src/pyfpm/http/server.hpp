@@ -29,6 +29,7 @@
 
 #include "src/pyfpm/config/config.hpp"
 #include "src/pyfpm/http/access_log.hpp"
+#include "src/pyfpm/http/channels.hpp"
 #include "src/pyfpm/http/connection.hpp"
 #include "src/pyfpm/http/daemon_paths.hpp"
 #include "src/pyfpm/http/exchange.hpp"
@@ -118,6 +119,14 @@ public:
     // Open client connections.
     std::size_t connections() const { return connections_.size(); }
 
+    // The manager's news of the workers' private channels
+    // (manager/channel_listener.hpp, channels.hpp): requests to `pool` go
+    // to its idle workers' channels, and wait for one when all are busy.
+    void workerReady(const std::string& pool, pid_t pid, const std::string& channel);
+    void workerLeaving(const std::string& pool, pid_t pid);
+    // Requests waiting for a channel of `pool`.
+    std::size_t queuedFor(const std::string& pool) const;
+
 private:
     struct PoolTarget {
         UpstreamAddress address;
@@ -181,6 +190,8 @@ private:
 
     event_base* base_;
     const PoolDirectory& pools_;
+    // Per pool name; destroyed after every Exchange (the destructor).
+    std::unordered_map<std::string, std::unique_ptr<WorkerChannels>> channels_;
     ServerOptions options_;
     std::vector<config::HttpListen> listen_addresses_;
     std::vector<manager::PoolConfig> pool_configs_;

@@ -13,6 +13,7 @@
 #include <fmt/format.h>
 
 #include "manager/unique_fd.hpp"
+#include "src/pyfpm/http/channels.hpp"
 
 namespace pyfpm::http {
 
@@ -81,12 +82,14 @@ bool UpstreamAddress::resolve(const manager::ListenAddress& listen, UpstreamAddr
 }
 
 Upstream::Upstream(event_base* base, UpstreamHandler& handler, std::size_t maxHeadBytes)
-    : base_(base), handler_(handler), request_(1, 0, maxHeadBytes) {}
+    : base_(base), handler_(handler), request_(1, 0, maxHeadBytes), max_head_bytes_(maxHeadBytes) {}
 
 Upstream::~Upstream() {
-    connection_.reset();
+    close();
     kick_.reset();
 }
+
+pid_t Upstream::channelPid() const { return channel_ != nullptr ? channel_->pid : 0; }
 
 bool Upstream::start(const UpstreamAddress& address, const fcgi::ParamsBuilder& params,
                      StdinSource* body, std::string& error) {
@@ -113,38 +116,59 @@ bool Upstream::start(const UpstreamAddress& address, const fcgi::ParamsBuilder& 
         return false;
     }
     fd.release();
-    connection_.reset(bev);
+    owned_.reset(bev);
+    connection_ = bev;
     kick_.reset(event_new(base_, -1, 0, &Upstream::onKick, this));
     // With the descriptor set and no address, this only waits for the
     // connect(2) in progress to finish (BEV_EVENT_CONNECTED or an error).
     if (connecting && bufferevent_socket_connect(bev, nullptr, 0) != 0) {
-        connection_.reset();
+        owned_.reset();
+        connection_ = nullptr;
         error = fmt::format("connect(2) {}: {}", display_, std::strerror(errno));
         return false;
     }
-    bufferevent_setcb(bev, &Upstream::onReadable, &Upstream::onWritable, &Upstream::onEvent, this);
-    bufferevent_setwatermark(bev, EV_WRITE, kStdinLowWater, 0);
-
-    // FastCGI 1.0 §5.1-5.3: FCGI_BEGIN_REQUEST (no FCGI_KEEP_CONN), the
-    // FCGI_PARAMS stream, then FCGI_STDIN, each stream ended by an empty
-    // record. Output queues while the connect finishes.
-    scratch_.clear();
-    request_.appendBegin(scratch_);
-    request_.appendParams(scratch_, params);
-    evbuffer_add(bufferevent_get_output(bev), scratch_.data(), scratch_.size());
-    body_ = body;
-    pumpStdin();
+    // No FCGI_KEEP_CONN: the worker closes after FCGI_END_REQUEST.
+    request_ = fcgi::ClientRequest(1, 0, max_head_bytes_);
+    send(params, body);
     // Reading starts once connected, so a refused connect is reported by
     // connect(2)'s error rather than by a read on a dead socket.
     bufferevent_enable(bev, connecting ? EV_WRITE : EV_READ | EV_WRITE);
     return true;
 }
 
+void Upstream::start(Channel& channel, const fcgi::ParamsBuilder& params, StdinSource* body) {
+    display_ = channel.address.display;
+    channel_ = &channel;
+    connection_ = channel.connection.get();
+    if (!kick_) kick_.reset(event_new(base_, -1, 0, &Upstream::onKick, this));
+    request_ = fcgi::ClientRequest(1, fcgi::kKeepConn, max_head_bytes_);
+    send(params, body);
+    bufferevent_enable(connection_, EV_READ | EV_WRITE);
+}
+
+void Upstream::send(const fcgi::ParamsBuilder& params, StdinSource* body) {
+    bufferevent_setcb(connection_, &Upstream::onReadable, &Upstream::onWritable, &Upstream::onEvent, this);
+    bufferevent_setwatermark(connection_, EV_WRITE, kStdinLowWater, 0);
+    // FastCGI 1.0 §5.1-5.3: FCGI_BEGIN_REQUEST, the FCGI_PARAMS stream,
+    // then FCGI_STDIN, each stream ended by an empty record. Output queues
+    // while a connect finishes.
+    scratch_.clear();
+    request_.appendBegin(scratch_);
+    request_.appendParams(scratch_, params);
+    evbuffer_add(bufferevent_get_output(connection_), scratch_.data(), scratch_.size());
+    body_ = body;
+    stdin_done_ = false;
+    ended_.reset();
+    paused_ = false;
+    broken_ = false;
+    pumpStdin();
+}
+
 void Upstream::stdinReady() { pumpStdin(); }
 
 void Upstream::pumpStdin() {
     if (stdin_done_ || !connection_) return;
-    evbuffer* output = bufferevent_get_output(connection_.get());
+    evbuffer* output = bufferevent_get_output(connection_);
     while (evbuffer_get_length(output) < kStdinHighWater) {
         data_.clear();
         const std::size_t n = body_ != nullptr ? body_->readStdin(data_, kStdinChunk) : 0;
@@ -164,7 +188,7 @@ void Upstream::pumpStdin() {
 
 void Upstream::feedInput() {
     if (!connection_) return;
-    evbuffer* input = bufferevent_get_input(connection_.get());
+    evbuffer* input = bufferevent_get_input(connection_);
     const std::size_t length = evbuffer_get_length(input);
     if (length == 0) return;
     const int count = evbuffer_peek(input, -1, nullptr, nullptr, 0);
@@ -184,7 +208,7 @@ void Upstream::process() {
             if (!ended_) return;
             const std::string why =
                 ended_->empty() ? fmt::format("{} ({})", request_.eof().error, display_) : *ended_;
-            close();
+            finish(false, true);
             handler_.onUpstreamFailure(why);
             return;
         }
@@ -192,14 +216,15 @@ void Upstream::process() {
         case fcgi::ClientEvent::Type::Body: handler_.onUpstreamBody(event.data); break;
         case fcgi::ClientEvent::Type::Stderr: handler_.onUpstreamStderr(event.data); break;
         case fcgi::ClientEvent::Type::End:
-            // Close before anything else: libfcgi waits for our close (up to
-            // 2 s) before its worker accepts the next connection.
-            close();
+            // Close (or give back) before anything else: libfcgi waits for
+            // our close (up to 2 s) before its worker accepts the next
+            // connection, and a channel serves the next request.
+            finish(stdin_done_ && !broken_ && !ended_, false);
             handler_.onUpstreamEnd();
             return;
         case fcgi::ClientEvent::Type::Error: {
             const std::string why = fmt::format("{} ({})", event.error, display_);
-            close();
+            finish(false, true);
             handler_.onUpstreamFailure(why);
             return;
         }
@@ -209,28 +234,40 @@ void Upstream::process() {
 
 void Upstream::pauseReading() {
     paused_ = true;
-    if (connection_) bufferevent_disable(connection_.get(), EV_READ);
+    if (connection_) bufferevent_disable(connection_, EV_READ);
 }
 
 void Upstream::resumeReading() {
     if (!paused_) return;
     paused_ = false;
     if (!connection_) return;
-    if (!ended_) bufferevent_enable(connection_.get(), EV_READ);
+    if (!ended_) bufferevent_enable(connection_, EV_READ);
     // Events parsed before the pause are delivered from the loop, not from
     // inside the caller (the client connection's write callback).
     event_active(kick_.get(), 0, 0);
 }
 
-void Upstream::close() {
-    connection_.reset();
+void Upstream::close() { finish(false, false); }
+
+void Upstream::finish(bool reusable, bool failed) {
     body_ = nullptr;
     if (kick_) event_del(kick_.get());
+    if (channel_ != nullptr) {
+        Channel* channel = channel_;
+        channel_ = nullptr;
+        connection_ = nullptr;
+        // A kept connection must hold nothing of this request any more.
+        reusable = reusable && evbuffer_get_length(bufferevent_get_input(channel->connection.get())) == 0;
+        channel->owner->release(*channel, reusable, failed);
+        return;
+    }
+    connection_ = nullptr;
+    owned_.reset();
 }
 
 void Upstream::readMore() {
     if (!connection_ || paused_ || ended_) return;
-    const evutil_socket_t fd = bufferevent_getfd(connection_.get());
+    const evutil_socket_t fd = bufferevent_getfd(connection_);
     read_piece_.resize(kReadPiece);
     std::size_t total = 0;
     while (total < kReadPerEvent) {
@@ -262,7 +299,7 @@ void Upstream::onWritable(bufferevent*, void* self) { static_cast<Upstream*>(sel
 void Upstream::onEvent(bufferevent*, short what, void* self) {
     auto* upstream = static_cast<Upstream*>(self);
     if ((what & BEV_EVENT_CONNECTED) != 0) {
-        if (!upstream->paused_) bufferevent_enable(upstream->connection_.get(), EV_READ);
+        if (!upstream->paused_) bufferevent_enable(upstream->connection_, EV_READ);
         upstream->pumpStdin();
         return;
     }
@@ -272,8 +309,9 @@ void Upstream::onEvent(bufferevent*, short what, void* self) {
         // the body, or it died). Stop sending; reading decides the outcome:
         // a complete response may still be waiting in the socket.
         upstream->stdin_done_ = true;
+        upstream->broken_ = true;
         upstream->body_ = nullptr;
-        evbuffer* output = bufferevent_get_output(upstream->connection_.get());
+        evbuffer* output = bufferevent_get_output(upstream->connection_);
         evbuffer_drain(output, evbuffer_get_length(output));
         return;
     }
@@ -284,7 +322,7 @@ void Upstream::onEvent(bufferevent*, short what, void* self) {
     } else {
         upstream->ended_ = std::string();  // plain EOF: ClientRequest::eof() says what was missing
     }
-    bufferevent_disable(upstream->connection_.get(), EV_READ | EV_WRITE);
+    bufferevent_disable(upstream->connection_, EV_READ | EV_WRITE);
     upstream->feedInput();
     upstream->process();
 }

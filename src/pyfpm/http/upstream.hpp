@@ -1,10 +1,12 @@
 // One FastCGI request to a pool's socket over a bufferevent: the bridge's
 // side of FastCGI 1.0 §5 (responder role), as nginx's fastcgi_pass plays it.
 //
-// A fresh connection per request, closed as soon as FCGI_END_REQUEST
-// arrives, never FCGI_KEEP_CONN: a libfcgi worker serves one connection at a
-// time, so a kept idle connection would pin a worker (DESIGN.md, "The HTTP
-// bridge"). The request body is written as FCGI_STDIN in bounded pieces as
+// Either over a worker's private channel (channels.hpp), lent for this one
+// request, with FCGI_KEEP_CONN, and given back when FCGI_END_REQUEST
+// arrives; or over a fresh connection to the pool socket, without
+// FCGI_KEEP_CONN, closed as soon as FCGI_END_REQUEST arrives (a libfcgi
+// program serves one connection at a time, so a kept idle connection there
+// would pin it). The request body is written as FCGI_STDIN in bounded pieces as
 // the socket drains, so the bridge holds at most ~256 KiB of encoded stdin
 // per request. The response is turned into events by fcgi::ClientRequest.
 //
@@ -13,6 +15,7 @@
 
 #include <event2/event.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include <cstddef>
 #include <optional>
@@ -24,6 +27,8 @@
 #include "src/pyfpm/http/libevent_ptr.hpp"
 
 namespace pyfpm::http {
+
+struct Channel;
 
 // A pool's `listen` address as a socket address, resolved once at start so
 // that no request waits for a name lookup on the event loop.
@@ -92,6 +97,12 @@ public:
     // then. A later failure arrives as onUpstreamFailure.
     [[nodiscard]] bool start(const UpstreamAddress& address, const fcgi::ParamsBuilder& params,
                              StdinSource* body, std::string& error);
+    // The same over `channel`, connected and lent to this request
+    // (WorkerChannels::acquire), with FCGI_KEEP_CONN. The lease ends
+    // (WorkerChannels::release) when the request ends, fails or is closed:
+    // the channel stays usable only after a complete FCGI_END_REQUEST with
+    // the whole of FCGI_STDIN sent.
+    void start(Channel& channel, const fcgi::ParamsBuilder& params, StdinSource* body);
 
     // The StdinSource has bytes again (or is complete): send them.
     void stdinReady();
@@ -103,11 +114,14 @@ public:
     void resumeReading();
 
     // Closes the connection now (the abort that libfcgi honours; §5.4's
-    // FCGI_ABORT_REQUEST is ignored while a request runs). Idempotent; no
+    // FCGI_ABORT_REQUEST is ignored while a request runs); a channel is
+    // closed too, and reconnected by a later request. Idempotent; no
     // handler call follows.
     void close();
 
     bool isOpen() const { return connection_ != nullptr; }
+    // The worker a channel belongs to; 0 over the pool socket.
+    pid_t channelPid() const;
 
 private:
     static void onReadable(bufferevent* bev, void* self);
@@ -115,6 +129,10 @@ private:
     static void onEvent(bufferevent* bev, short what, void* self);
     static void onKick(evutil_socket_t, short, void* self);
 
+    void send(const fcgi::ParamsBuilder& params, StdinSource* body);
+    // The request ended: the connection is closed, or given back to its
+    // channel when `reusable`; `failed`: the worker broke it.
+    void finish(bool reusable, bool failed);
     void feedInput();
     // Reads on past libevent's 4 KiB per event (upstream.cpp).
     void readMore();
@@ -124,7 +142,10 @@ private:
     event_base* base_;
     UpstreamHandler& handler_;
     fcgi::ClientRequest request_;
-    BuffereventPtr connection_;
+    std::size_t max_head_bytes_;
+    bufferevent* connection_ = nullptr;  // owned_ or the channel's
+    BuffereventPtr owned_;
+    Channel* channel_ = nullptr;
     EventPtr kick_;  // resumes processing outside the caller's stack
     StdinSource* body_ = nullptr;
     std::string display_;
@@ -134,6 +155,7 @@ private:
     std::optional<std::string> ended_;  // EOF or error seen: why
     bool stdin_done_ = false;
     bool paused_ = false;
+    bool broken_ = false;  // a write failed: the connection is out of step
 };
 
 }  // namespace pyfpm::http
