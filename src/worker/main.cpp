@@ -1,4 +1,4 @@
-// pyfpm-worker: wiring only. See accept_loop.hpp, python_host.hpp,
+// pyfpm-worker: wiring only. See accept_loop.hpp, channel.hpp, python_host.hpp,
 // wsgi_app.hpp, script_host.hpp, worker_status.hpp and slowlog.hpp for what
 // each part does, manager/worker_contract.hpp for the descriptors and exit
 // codes.
@@ -25,6 +25,7 @@
 #include "manager/scoreboard.hpp"
 #include "manager/worker_contract.hpp"
 #include "src/worker/accept_loop.hpp"
+#include "src/worker/channel.hpp"
 #include "src/worker/notify_pipe.hpp"
 #include "src/worker/options.hpp"
 #include "src/worker/python_host.hpp"
@@ -78,6 +79,22 @@ int openSlowlogOrWarn(const WorkerOptions& options)
     return fd;
 }
 
+// The bridge's channel exists only for a parent that listens on the notify
+// pipe; one that cannot be opened costs the daemon its fast path to this
+// worker, not the service: the plain ready line sends it to the pool socket.
+ChannelListener openChannelOrWarn(const NotifyPipe& notify, const std::string& pool)
+{
+    if (!notify.connected()) {
+        return {};
+    }
+    auto opened = openChannelListener();
+    if (auto* problem = std::get_if<std::string>(&opened)) {
+        spdlog::warn("[pool {}] worker {}: {}; serving on the pool socket only", pool, ::getpid(), *problem);
+        return {};
+    }
+    return std::move(std::get<ChannelListener>(opened));
+}
+
 // Marks the worker ready and runs the accept loop with `serve`, the GIL
 // released while it waits. `what` names what it serves in the log line.
 WorkerExit serveRequests(int listenFd, const WorkerOptions& options, const NotifyPipe& notify,
@@ -89,14 +106,17 @@ WorkerExit serveRequests(int listenFd, const WorkerOptions& options, const Notif
         status.stopping();
         return WorkerExit::Clean;
     }
-    notify.send(contract::kReadyMessage);
-    spdlog::info("[pool {}] worker {}: {}; accepting", options.pool, ::getpid(), what);
+    ChannelListener channel = openChannelOrWarn(notify, options.pool);
+    notify.send(channel.fd ? channelReadyMessage(channel.name) : std::string(contract::kReadyMessage));
+    spdlog::info("[pool {}] worker {}: {}; accepting{}", options.pool, ::getpid(), what,
+                 channel.fd ? " (and on channel @" + channel.name + ")" : std::string());
     PyThreadState* state = PyEval_SaveThread();
-    const WorkerExit exit = runAcceptLoop(listenFd, options.pool, [&](FCGX_Request& request) {
+    const auto withGil = [&](FCGX_Request& request) {
         PyEval_RestoreThread(state);
         serve(request);
         state = PyEval_SaveThread();
-    }, status);
+    };
+    const WorkerExit exit = runAcceptLoop(listenFd, std::move(channel.fd), options.pool, withGil, status);
     PyEval_RestoreThread(state);
     return exit;
 }

@@ -2,31 +2,88 @@
 
 namespace pyfpm::worker {
 
-RequestContext::RequestContext(FCGX_Request& request, std::uint64_t contentLength)
+RequestContext::RequestContext(FCGX_Request& request, std::uint64_t contentLength, bool nameWorker)
     : request(request), body(request.in, contentLength), response(request.out)
 {
-    if (FCGX_GetParam("PYFPM_WORKER_HEADER", request.envp) != nullptr) {
+    if (nameWorker) {
         response.nameWorker();
     }
 }
 
-RequestContext::~RequestContext()
+RequestContext::RequestContext(FCGX_Request& request, std::uint64_t contentLength)
+    : RequestContext(request, contentLength, FCGX_GetParam("PYFPM_WORKER_HEADER", request.envp) != nullptr)
 {
-    for (PyObject* object : bound_) {
-        reinterpret_cast<RequestBoundObject*>(object)->context = nullptr;
+}
+
+namespace {
+
+// Ends `object`'s tie to its request and drops the context's reference,
+// or hands that reference to `cache` when it is the only one left: then no
+// application code can reach the object, so a later request may reuse it.
+void detach(PyObject* object, BoundObjectCache* cache)
+{
+    reinterpret_cast<RequestBoundObject*>(object)->context = nullptr;
+    if (cache == nullptr || Py_REFCNT(object) != 1 || !cache->keep(object)) {
         Py_DECREF(object);
     }
 }
 
-PyObject* RequestContext::bind(PyTypeObject* type)
+}  // namespace
+
+BoundObjectCache::~BoundObjectCache()
 {
-    auto* object = PyObject_New(RequestBoundObject, type);
+    for (std::size_t i = 0; i < count_; ++i) {
+        Py_DECREF(objects_[i]);
+    }
+}
+
+PyObject* BoundObjectCache::take(PyTypeObject* type)
+{
+    for (std::size_t i = count_; i-- > 0;) {
+        PyObject* object = objects_[i];
+        if (Py_TYPE(object) == type) {
+            objects_[i] = objects_[--count_];
+            return object;
+        }
+    }
+    return nullptr;
+}
+
+bool BoundObjectCache::keep(PyObject* object)
+{
+    if (count_ == objects_.size()) {
+        return false;
+    }
+    objects_[count_++] = object;
+    return true;
+}
+
+RequestContext::~RequestContext()
+{
+    for (std::size_t i = 0; i < boundCount_; ++i) {
+        detach(bound_[i], cache);
+    }
+    for (PyObject* object : moreBound_) {
+        detach(object, cache);
+    }
+}
+
+PyObject* RequestContext::bind(PyTypeObject* type, vectorcallfunc call)
+{
+    PyObject* reused = cache != nullptr ? cache->take(type) : nullptr;
+    auto* object = reused != nullptr ? reinterpret_cast<RequestBoundObject*>(reused)
+                                     : PyObject_New(RequestBoundObject, type);
     if (object == nullptr) {
         return nullptr;
     }
     object->context = this;
+    object->vectorcall = call;
     auto* result = reinterpret_cast<PyObject*>(object);
-    bound_.push_back(result);
+    if (boundCount_ < bound_.size()) {
+        bound_[boundCount_++] = result;
+    } else {
+        moreBound_.push_back(result);
+    }
     Py_INCREF(result);
     return result;
 }

@@ -12,6 +12,8 @@
 
 #include <fcgiapp.h>
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -22,8 +24,34 @@ namespace pyfpm::worker {
 
 class CgiOutput;
 
+// Request-bound objects that nobody kept past their request, for later
+// requests to reuse instead of allocating and freeing three or four
+// objects per request. One per WsgiApplication; GIL held throughout.
+class BoundObjectCache {
+public:
+    BoundObjectCache() = default;
+    ~BoundObjectCache();  // drops the objects (GIL held)
+    BoundObjectCache(const BoundObjectCache&) = delete;
+    BoundObjectCache& operator=(const BoundObjectCache&) = delete;
+
+    // A detached object of exactly `type` (a new reference), or nullptr.
+    PyObject* take(PyTypeObject* type);
+    // Takes over the only reference to a detached `object`; false (the
+    // caller keeps the reference) when the cache is full.
+    bool keep(PyObject* object);
+
+private:
+    std::array<PyObject*, 8> objects_{};
+    std::size_t count_ = 0;
+};
+
 class RequestContext {
 public:
+    // `contentLength` is CONTENT_LENGTH in bytes (0 when absent);
+    // `nameWorker` says the web server asked for the X-Pyfpm-Worker header
+    // (param PYFPM_WORKER_HEADER, ResponseWriter::nameWorker).
+    RequestContext(FCGX_Request& request, std::uint64_t contentLength, bool nameWorker);
+    // The same, looking PYFPM_WORKER_HEADER up in the request's params.
     RequestContext(FCGX_Request& request, std::uint64_t contentLength);
     ~RequestContext();  // detaches every bound object
     RequestContext(const RequestContext&) = delete;
@@ -38,20 +66,31 @@ public:
     // The response of the CGI script running for this request
     // (cgi_output.hpp), while it runs; nullptr otherwise.
     CgiOutput* cgiOutput = nullptr;
+    // Where bind() takes objects from and the destructor gives back the
+    // ones nobody else holds; nullptr = allocate and free each time.
+    BoundObjectCache* cache = nullptr;
 
     // Creates an object of `type` (whose layout is RequestBoundObject)
     // bound to this request; returns a new reference, or nullptr with an
-    // exception set.
-    PyObject* bind(PyTypeObject* type);
+    // exception set. `call` is the object's vectorcall entry (PEP 590) for
+    // a type that declares one (start_response.hpp), nullptr otherwise.
+    PyObject* bind(PyTypeObject* type, vectorcallfunc call = nullptr);
 
 private:
-    std::vector<PyObject*> bound_;  // strong references
+    // Strong references to the bound objects: a WSGI request binds four
+    // (input, errors, start_response, write), held in place; more spill.
+    std::array<PyObject*, 4> bound_{};
+    std::size_t boundCount_ = 0;
+    std::vector<PyObject*> moreBound_;
 };
 
 // Instance layout of the request-bound types.
 struct RequestBoundObject {
     PyObject_HEAD
     RequestContext* context;
+    // Where a type with Py_TPFLAGS_HAVE_VECTORCALL finds its call
+    // (__vectorcalloffset__); unused by the others.
+    vectorcallfunc vectorcall;
 };
 
 // The request of a bound object, or nullptr with an exception set:

@@ -1,6 +1,9 @@
 #include "src/worker/response_head.hpp"
 
+#include <array>
 #include <charconv>
+#include <cstddef>
+#include <cstring>
 #include <utility>
 
 #include <fmt/core.h>
@@ -14,20 +17,26 @@ bool isDigit(char c)
     return c >= '0' && c <= '9';
 }
 
-// RFC 9110 §5.6.2 tchar.
+// RFC 9110 §5.6.2 tchar, as a table: header names are checked per
+// character on every start_response.
+constexpr std::array<bool, 256> kTokenChars = [] {
+    std::array<bool, 256> table{};
+    for (int c = 'a'; c <= 'z'; ++c) {
+        table[static_cast<std::size_t>(c)] = true;
+        table[static_cast<std::size_t>(c - 'a' + 'A')] = true;
+    }
+    for (int c = '0'; c <= '9'; ++c) {
+        table[static_cast<std::size_t>(c)] = true;
+    }
+    for (char c : std::string_view("!#$%&'*+-.^_`|~")) {
+        table[static_cast<unsigned char>(c)] = true;
+    }
+    return table;
+}();
+
 bool isTokenChar(char c)
 {
-    const auto byte = static_cast<unsigned char>(c);
-    if ((byte >= 'a' && byte <= 'z') || (byte >= 'A' && byte <= 'Z') || isDigit(c)) {
-        return true;
-    }
-    switch (c) {
-    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+':
-    case '-': case '.': case '^': case '_': case '`': case '|': case '~':
-        return true;
-    default:
-        return false;
-    }
+    return kTokenChars[static_cast<unsigned char>(c)];
 }
 
 bool isForbiddenControl(char c)
@@ -36,21 +45,17 @@ bool isForbiddenControl(char c)
     return (byte < 0x20 && c != '\t') || byte == 0x7f;
 }
 
-bool equalsIgnoreCase(std::string_view a, std::string_view b)
+// `token` (an RFC 9110 token, already checked) equals `lower`, a
+// lower-case name of letters and '-', ignoring case. Setting bit 0x20 folds
+// an upper-case letter onto its lower case; of the other bytes only CR
+// would fold onto '-', and a token holds none.
+bool tokenEquals(std::string_view token, std::string_view lower)
 {
-    if (a.size() != b.size()) {
+    if (token.size() != lower.size()) {
         return false;
     }
-    for (std::size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        char y = b[i];
-        if (x >= 'A' && x <= 'Z') {
-            x = static_cast<char>(x - 'A' + 'a');
-        }
-        if (y >= 'A' && y <= 'Z') {
-            y = static_cast<char>(y - 'A' + 'a');
-        }
-        if (x != y) {
+    for (std::size_t i = 0; i < token.size(); ++i) {
+        if ((static_cast<unsigned char>(token[i]) | 0x20) != static_cast<unsigned char>(lower[i])) {
             return false;
         }
     }
@@ -86,7 +91,7 @@ std::string checkHeaderName(std::string_view name)
             return fmt::format("header name {:?} is not an HTTP token", name);
         }
     }
-    if (equalsIgnoreCase(name, "Status")) {
+    if (tokenEquals(name, "status")) {
         return "header name \"Status\" is reserved: pass the status to start_response";
     }
     return {};
@@ -104,26 +109,50 @@ std::string checkHeaderValue(std::string_view value)
 
 ResponseHeadBuilder::ResponseHeadBuilder(std::string_view status)
 {
-    head_.block.reserve(256);
-    head_.block.append("Status: ").append(status).append("\r\n");
+    append({"Status: ", status, "\r\n"});
+}
+
+void ResponseHeadBuilder::append(std::initializer_list<std::string_view> pieces)
+{
+    std::size_t size = 0;
+    for (std::string_view piece : pieces) {
+        size += piece.size();
+    }
+    if (overflow_.empty() && size <= buffer_.size() - used_) {
+        for (std::string_view piece : pieces) {
+            std::memcpy(buffer_.data() + used_, piece.data(), piece.size());
+            used_ += piece.size();
+        }
+        return;
+    }
+    if (overflow_.empty()) {
+        overflow_.reserve(2 * (used_ + size));
+        overflow_.assign(buffer_.data(), used_);
+    }
+    for (std::string_view piece : pieces) {
+        overflow_.append(piece);
+    }
 }
 
 void ResponseHeadBuilder::add(std::string_view name, std::string_view value)
 {
-    head_.block.append(name).append(": ").append(value).append("\r\n");
-    if (equalsIgnoreCase(name, "Content-Length")) {
+    append({name, ": ", value, "\r\n"});
+    if (tokenEquals(name, "content-length")) {
         std::uint64_t length = 0;
         const auto [end, error] = std::from_chars(value.data(), value.data() + value.size(), length);
         if (error == std::errc() && end == value.data() + value.size() && !value.empty()) {
-            head_.contentLength = length;
+            contentLength_ = length;
         }
     }
 }
 
 ResponseHead ResponseHeadBuilder::finish() &&
 {
-    head_.block.append("\r\n");
-    return std::move(head_);
+    append({"\r\n"});
+    ResponseHead head;
+    head.block = overflow_.empty() ? std::string(buffer_.data(), used_) : std::move(overflow_);
+    head.contentLength = contentLength_;
+    return head;
 }
 
 }  // namespace pyfpm::worker

@@ -8,7 +8,10 @@
 // that do not encode.
 #pragma once
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -43,7 +46,14 @@ public:
     ResponseHead finish() &&;
 
 private:
-    ResponseHead head_;
+    void append(std::initializer_list<std::string_view> pieces);
+
+    // The block while it fits here (most heads do: no allocation until
+    // finish()), then in overflow_.
+    std::array<char, 512> buffer_;
+    std::size_t used_ = 0;
+    std::string overflow_;
+    std::optional<std::uint64_t> contentLength_;
 };
 
 }  // namespace pyfpm::worker

@@ -19,6 +19,9 @@ constexpr std::string_view kInternalError =
     "\r\n"
     "Internal Server Error\n";
 
+// Room putWorkerHeader() needs: "X-Pyfpm-Worker: " and a pid.
+constexpr std::size_t kWorkerHeaderSize = 48;
+
 }  // namespace
 
 void ResponseWriter::setHead(ResponseHead head)
@@ -51,7 +54,7 @@ void ResponseWriter::putWorkerHeader()
     }
     // CGI header order carries no meaning (RFC 3875 §6.3), so it may come
     // before the Status line.
-    char line[48];
+    char line[kWorkerHeaderSize];
     const int length = std::snprintf(line, sizeof(line), "X-Pyfpm-Worker: %d\r\n", static_cast<int>(::getpid()));
     put(std::string_view(line, static_cast<std::size_t>(length)));
 }
@@ -82,6 +85,18 @@ bool ResponseWriter::finish()
         return write({}, false);
     }
     return !broken_;
+}
+
+bool ResponseWriter::buffers(std::size_t size) const
+{
+    assert(head_.has_value());
+    std::size_t pending = size;
+    if (!headSent_) {
+        pending += head_->block.size() + (nameWorker_ ? kWorkerHeaderSize : 0);
+    }
+    // fcgiapp.h: wrNext..stop is the free part of the buffer; a put that
+    // fits there is a memcpy.
+    return out_->stop >= out_->wrNext && static_cast<std::size_t>(out_->stop - out_->wrNext) >= pending;
 }
 
 void ResponseWriter::sendInternalError()

@@ -6,6 +6,7 @@
 
 #include <fcgiapp.h>
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -50,6 +51,12 @@ public:
     // Sends the head if it is not out yet (an empty body). Requires
     // hasHead().
     bool finish();
+
+    // True when write(data, false) with `size` bytes of data would only
+    // copy into libfcgi's output buffer (FCGX_PutStr's fast path) and so
+    // cannot block on the socket: the caller need not release the GIL.
+    // Requires hasHead().
+    bool buffers(std::size_t size) const;
 
     // Answers "500 Internal Server Error" with a short text body instead of
     // whatever head was set. Requires !headSent().

@@ -1,8 +1,12 @@
 #include "src/worker/start_response.hpp"
 
+#include <array>
 #include <cerrno>
+#include <cstddef>
 #include <string>
 #include <utility>
+
+#include <structmember.h>
 
 #include "src/worker/request_context.hpp"
 #include "src/worker/response_head.hpp"
@@ -77,16 +81,62 @@ bool buildHead(PyObject* status, PyObject* headers, ResponseHead& head)
     return true;
 }
 
-PyObject* startResponseCall(PyObject* self, PyObject* args, PyObject* kwargs)
+// Sorts a vectorcall's arguments (PEP 590) into `slots`, by position then
+// by keyword, as PyArg_ParseTupleAndKeywords would, without the tuple and
+// dict that needs. `slots` starts all null; the first `required` must be
+// given. Returns false with TypeError set.
+template <std::size_t N>
+bool parseArguments(const char* function, const std::array<const char*, N>& names, std::size_t required,
+                    PyObject* const* args, std::size_t nargsf, PyObject* kwnames,
+                    std::array<PyObject*, N>& slots)
 {
-    static const char* keywords[] = {"status", "headers", "exc_info", nullptr};
-    PyObject* status = nullptr;
-    PyObject* headers = nullptr;
-    PyObject* excInfo = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OO|O:start_response",
-                                     const_cast<char**>(keywords), &status, &headers, &excInfo)) {
+    const Py_ssize_t given = PyVectorcall_NARGS(nargsf);
+    if (given > static_cast<Py_ssize_t>(N)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes at most %zu arguments (%zd given)", function, N, given);
+        return false;
+    }
+    for (Py_ssize_t i = 0; i < given; ++i) {
+        slots[static_cast<std::size_t>(i)] = args[i];
+    }
+    const Py_ssize_t keywords = kwnames == nullptr ? 0 : PyTuple_GET_SIZE(kwnames);
+    for (Py_ssize_t k = 0; k < keywords; ++k) {
+        PyObject* keyword = PyTuple_GET_ITEM(kwnames, k);
+        std::size_t index = 0;
+        while (index < N && PyUnicode_CompareWithASCIIString(keyword, names[index]) != 0) {
+            ++index;
+        }
+        if (index == N) {
+            PyErr_Format(PyExc_TypeError, "%s() got an unexpected keyword argument '%U'", function, keyword);
+            return false;
+        }
+        if (slots[index] != nullptr) {
+            PyErr_Format(PyExc_TypeError, "%s() got multiple values for argument '%s'", function, names[index]);
+            return false;
+        }
+        slots[index] = args[given + k];
+    }
+    for (std::size_t i = 0; i < required; ++i) {
+        if (slots[i] == nullptr) {
+            PyErr_Format(PyExc_TypeError, "%s() missing required argument '%s' (pos %zu)", function, names[i],
+                         i + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
+}  // namespace
+
+PyObject* callStartResponse(PyObject* self, PyObject* const* args, std::size_t nargsf, PyObject* kwnames)
+{
+    static constexpr std::array<const char*, 3> kNames = {"status", "headers", "exc_info"};
+    std::array<PyObject*, 3> slots{};
+    if (!parseArguments("start_response", kNames, 2, args, nargsf, kwnames, slots)) {
         return nullptr;
     }
+    PyObject* status = slots[0];
+    PyObject* headers = slots[1];
+    PyObject* excInfo = slots[2] != nullptr ? slots[2] : Py_None;
     RequestContext* context = liveContext(self);
     if (context == nullptr) {
         return nullptr;
@@ -126,7 +176,7 @@ PyObject* startResponseCall(PyObject* self, PyObject* args, PyObject* kwargs)
     context->response.setHead(std::move(head));
 
     if (context->write == nullptr) {
-        PyRef write(context->bind(context->writeType));
+        PyRef write(context->bind(context->writeType, callWrite));
         if (!write) {
             return nullptr;
         }
@@ -136,13 +186,14 @@ PyObject* startResponseCall(PyObject* self, PyObject* args, PyObject* kwargs)
     return context->write;
 }
 
-PyObject* writeCall(PyObject* self, PyObject* args, PyObject* kwargs)
+PyObject* callWrite(PyObject* self, PyObject* const* args, std::size_t nargsf, PyObject* kwnames)
 {
-    static const char* keywords[] = {"data", nullptr};
-    PyObject* data = nullptr;
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "O:write", const_cast<char**>(keywords), &data)) {
+    static constexpr std::array<const char*, 1> kNames = {"data"};
+    std::array<PyObject*, 1> slots{};
+    if (!parseArguments("write", kNames, 1, args, nargsf, kwnames, slots)) {
         return nullptr;
     }
+    PyObject* data = slots[0];
     RequestContext* context = liveContext(self);
     if (context == nullptr) {
         return nullptr;
@@ -171,9 +222,19 @@ PyObject* writeCall(PyObject* self, PyObject* args, PyObject* kwargs)
     Py_RETURN_NONE;
 }
 
+namespace {
+
+// Calls go through RequestBoundObject::vectorcall; tp_call (a call with
+// a tuple and a dict) is CPython's adapter to it.
+PyMemberDef kVectorcallMembers[] = {
+    {"__vectorcalloffset__", T_PYSSIZET, offsetof(RequestBoundObject, vectorcall), READONLY, nullptr},
+    {nullptr, 0, 0, 0, nullptr},
+};
+
 PyType_Slot kWriteSlots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(deallocRequestBound)},
-    {Py_tp_call, reinterpret_cast<void*>(writeCall)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_members, kVectorcallMembers},
     {Py_tp_doc, const_cast<char*>("write(data): send bytes of the response body now (PEP 3333)")},
     {0, nullptr},
 };
@@ -182,13 +243,14 @@ PyType_Spec kWriteSpec = {
     "pyfpm_worker.Write",
     sizeof(RequestBoundObject),
     0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_HAVE_VECTORCALL,
     kWriteSlots,
 };
 
 PyType_Slot kStartResponseSlots[] = {
     {Py_tp_dealloc, reinterpret_cast<void*>(deallocRequestBound)},
-    {Py_tp_call, reinterpret_cast<void*>(startResponseCall)},
+    {Py_tp_call, reinterpret_cast<void*>(PyVectorcall_Call)},
+    {Py_tp_members, kVectorcallMembers},
     {Py_tp_doc, const_cast<char*>("start_response(status, headers, exc_info=None) -> write (PEP 3333)")},
     {0, nullptr},
 };
@@ -197,7 +259,7 @@ PyType_Spec kStartResponseSpec = {
     "pyfpm_worker.StartResponse",
     sizeof(RequestBoundObject),
     0,
-    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+    Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_HAVE_VECTORCALL,
     kStartResponseSlots,
 };
 

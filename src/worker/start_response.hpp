@@ -18,6 +18,7 @@
 
 #include "src/worker/py_ref.hpp"
 
+#include <cstddef>
 #include <optional>
 #include <string_view>
 
@@ -29,6 +30,11 @@ namespace pyfpm::worker {
 // failure.
 PyTypeObject* createStartResponseType();
 PyTypeObject* createWriteType();
+
+// The calls of the two types (vectorcall, PEP 590), for
+// RequestContext::bind.
+PyObject* callStartResponse(PyObject* self, PyObject* const* args, std::size_t nargsf, PyObject* kwnames);
+PyObject* callWrite(PyObject* self, PyObject* const* args, std::size_t nargsf, PyObject* kwnames);
 
 // The latin-1 bytes of a str (PEP 3333 "native strings"), or nullopt when
 // it holds a character above U+00FF. Precondition: PyUnicode_Check(text).

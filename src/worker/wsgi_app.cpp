@@ -70,7 +70,8 @@ WsgiApplication::WsgiApplication(PyRef application, std::string pool)
       writeType_(createType(createWriteType())),
       fileWrapperType_(createType(createFileWrapperType())),
       closeName_(PyUnicode_InternFromString("close")),
-      environ_(std::make_unique<EnvironBuilder>(asType(fileWrapperType_)))
+      environ_(std::make_unique<EnvironBuilder>(asType(fileWrapperType_))),
+      boundCache_(std::make_unique<BoundObjectCache>())
 {
     if (!closeName_) {
         throw std::runtime_error("cannot start the WSGI layer: " + PythonError::fetch().summary());
@@ -96,14 +97,21 @@ void WsgiApplication::serve(FCGX_Request& request)
 
 void WsgiApplication::serve(FCGX_Request& request, PyObject* application)
 {
-    RequestContext context(request, parseContentLength(FCGX_GetParam("CONTENT_LENGTH", request.envp)));
+    // One pass over the params builds environ and finds what the worker
+    // itself needs (CONTENT_LENGTH, PYFPM_WORKER_HEADER).
+    RequestParams found;
+    PyRef built(environ_->build(request.envp, found));
+    RequestContext context(request, parseContentLength(found.contentLength), found.workerHeader != nullptr);
     context.writeType = asType(writeType_);
+    context.cache = boundCache_.get();
 
-    PyRef input(context.bind(asType(inputType_)));
+    // Declared after the context, so dropped before it detaches the bound
+    // objects: those the application did not keep can then be reused.
+    PyRef environ(std::move(built));
+    PyRef input(environ ? context.bind(asType(inputType_)) : nullptr);
     PyRef errors(input ? context.bind(asType(errorsType_)) : nullptr);
-    PyRef startResponse(errors ? context.bind(asType(startResponseType_)) : nullptr);
-    PyRef environ(startResponse ? environ_->build(request.envp, input.get(), errors.get()) : nullptr);
-    if (!environ) {
+    PyRef startResponse(errors ? context.bind(asType(startResponseType_), callStartResponse) : nullptr);
+    if (!startResponse || !environ_->setStreams(environ.get(), input.get(), errors.get())) {
         report(context, PythonError::fetch());
         return;
     }
@@ -136,8 +144,12 @@ void WsgiApplication::serve(FCGX_Request& request, PyObject* application)
         report(context, PythonError::fetch());
         return;
     }
-    IoSection io(context);
-    context.response.finish();
+    if (context.response.headSent() || context.response.buffers(0)) {
+        context.response.finish();  // nothing to send, or a copy into the buffer
+    } else {
+        IoSection io(context);
+        context.response.finish();
+    }
 }
 
 bool WsgiApplication::sendResult(RequestContext& context, PyObject* result)
@@ -174,8 +186,15 @@ bool WsgiApplication::sendResult(RequestContext& context, PyObject* result)
                             "the application's iterable yielded data before start_response() was called");
             return false;
         }
-        IoSection io(context);
-        if (!context.response.write(std::string_view(PyBytes_AS_STRING(chunk.get()), size), streaming)) {
+        const std::string_view data(PyBytes_AS_STRING(chunk.get()), size);
+        bool written = false;
+        if (!streaming && context.response.buffers(size)) {
+            written = context.response.write(data, false);  // a copy: the GIL can stay
+        } else {
+            IoSection io(context);
+            written = context.response.write(data, streaming);
+        }
+        if (!written) {
             return true;  // the web server is gone: stop pulling from the application
         }
     }

@@ -20,6 +20,7 @@
 
 namespace pyfpm::worker {
 
+class BoundObjectCache;
 class EnvironBuilder;
 class RequestContext;
 struct PythonError;
@@ -61,6 +62,9 @@ private:
     PyRef fileWrapperType_;
     PyRef closeName_;
     std::unique_ptr<EnvironBuilder> environ_;
+    // Declared last: destroyed first, while the types it holds objects of
+    // are still referenced above.
+    std::unique_ptr<BoundObjectCache> boundCache_;
 };
 
 }  // namespace pyfpm::worker

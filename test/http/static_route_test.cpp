@@ -1,7 +1,7 @@
 // Static routes as nginx serves them, in-process: validators and 304,
 // single ranges and 416, index files and the directory redirect,
-// precompressed .gz siblings, Cache-Control per route, and the try_files
-// fallback to a pool.
+// precompressed .gz siblings, Cache-Control per route, the try_files
+// fallback to a pool, and a root switched by a deploy.
 
 #include <string>
 
@@ -38,6 +38,18 @@ protected:
         route.gzip_static = true;
         route.cache_control = "no-cache";
         config.http->routes.push_back(route);
+
+        // Deployed releases behind a symlink that a deploy switches.
+        for (const char* release : {"v1", "v2"}) {
+            fs::create_directories(dir_ / release);
+            pyfpm::test::writeFile(dir_ / release / "app.js", std::string("release ") + release + "\n");
+        }
+        fs::create_symlink("v1", dir_ / "current");
+        config::Route releases;
+        releases.prefix = "/release/";
+        releases.kind = config::Route::Kind::Static;
+        releases.root = dir_ / "current";
+        config.http->routes.push_back(releases);
     }
     std::string digits_;
 };
@@ -142,6 +154,18 @@ TEST_F(StaticRoute, a_missing_file_falls_back_to_the_pool) {
     const HttpResponse file = request("GET", "/site/index.html");
     EXPECT_EQ(file.body, "<h1>home</h1>\n");
     EXPECT_EQ(responder_->accepted(), 3);
+}
+
+TEST_F(StaticRoute, a_root_switched_by_a_deploy_is_served_from_the_next_request) {
+    EXPECT_EQ(request("GET", "/release/app.js").body, "release v1\n");
+    EXPECT_EQ(request("GET", "/release/app.js").body, "release v1\n");
+    fs::create_symlink("v2", dir_ / "current.new");
+    fs::rename(dir_ / "current.new", dir_ / "current");
+    const HttpResponse switched = request("GET", "/release/app.js");
+    EXPECT_EQ(switched.status, 200);
+    EXPECT_EQ(switched.body, "release v2\n");
+    fs::remove(dir_ / "current");
+    EXPECT_EQ(request("GET", "/release/app.js").status, 404);
 }
 
 TEST_F(StaticRoute, head_gets_the_length_without_the_body) {

@@ -29,8 +29,12 @@ TEST(ResponseHead, header_names_must_be_tokens_and_not_status)
     for (const char* name : {"Content-Type", "X-A_b.c~!#$%&'*+^`|", "set-cookie"}) {
         EXPECT_EQ(checkHeaderName(name), "") << name;
     }
-    for (const char* name : {"", "Bad Name", "Colon:", "Line\nBreak", "Status", "status", "Ünï"}) {
+    for (const char* name : {"", "Bad Name", "Colon:", "Line\nBreak", "Status", "status", "STATUS", "sTaTuS",
+                             "Ünï"}) {
         EXPECT_NE(checkHeaderName(name), "") << name;
+    }
+    for (const char* name : {"Statu", "Statuses", "X-Status", "Status-Line"}) {
+        EXPECT_EQ(checkHeaderName(name), "") << name;
     }
 }
 
@@ -55,6 +59,38 @@ TEST(ResponseHead, builder_writes_a_cgi_head_keeping_repeated_headers)
     EXPECT_EQ(head.block,
               "Status: 201 Created\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\ncontent-length: 42\r\n\r\n");
     EXPECT_EQ(head.contentLength, 42u);
+}
+
+TEST(ResponseHead, content_length_is_found_whatever_its_case)
+{
+    for (const char* name : {"Content-Length", "CONTENT-LENGTH", "content-Length"}) {
+        ResponseHeadBuilder builder("200 OK");
+        builder.add(name, "7");
+        EXPECT_EQ(std::move(builder).finish().contentLength, 7u) << name;
+    }
+    for (const char* name : {"Content-Lengths", "Content_Length", "Content-Lengtj", "X-Content-Length"}) {
+        ResponseHeadBuilder builder("200 OK");
+        builder.add(name, "7");
+        EXPECT_FALSE(std::move(builder).finish().contentLength.has_value()) << name;
+    }
+}
+
+// Heads are built in a fixed buffer while they fit; longer ones move to
+// the heap part-way without losing or reordering anything.
+TEST(ResponseHead, builder_keeps_every_byte_of_heads_of_any_length)
+{
+    for (const std::size_t size : {0u, 1u, 100u, 480u, 490u, 500u, 511u, 512u, 600u, 5000u}) {
+        ResponseHeadBuilder builder("200 OK");
+        std::string expected = "Status: 200 OK\r\n";
+        for (int i = 0; i < 3; ++i) {
+            const std::string name = "X-H" + std::to_string(i);
+            const std::string value(size, static_cast<char>('a' + i));
+            builder.add(name, value);
+            expected += name + ": " + value + "\r\n";
+        }
+        expected += "\r\n";
+        EXPECT_EQ(std::move(builder).finish().block, expected) << size;
+    }
 }
 
 TEST(ResponseHead, invalid_content_length_is_not_enforced)

@@ -87,9 +87,9 @@ bool WorkerProcess::waitNotify(const std::string& text, std::chrono::millisecond
 
 bool WorkerProcess::waitReady(std::chrono::milliseconds timeout)
 {
-    const std::string expected = contract::kReadyMessage;
+    // "ready\n", or "ready @NAME\n" with the bridge's channel.
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (notified_.size() < expected.size()) {
+    while (notified_.find('\n') == std::string::npos) {
         const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
             deadline - std::chrono::steady_clock::now());
         if (left.count() <= 0 || notifyClosed_) {
@@ -97,7 +97,19 @@ bool WorkerProcess::waitReady(std::chrono::milliseconds timeout)
         }
         readNotify(left);
     }
-    return notified_.rfind(expected, 0) == 0;
+    const std::string line = notified_.substr(0, notified_.find('\n') + 1);
+    const std::string prefix = contract::kReadyChannelPrefix;
+    if (line.rfind(prefix, 0) == 0 && line.size() > prefix.size() + 1) {
+        channel_ = line.substr(prefix.size(), line.size() - prefix.size() - 1);
+        return true;
+    }
+    return line == contract::kReadyMessage;
+}
+
+std::string WorkerProcess::readyLine() const
+{
+    const auto end = notified_.find('\n');
+    return end == std::string::npos ? std::string() : notified_.substr(0, end + 1);
 }
 
 std::string WorkerProcess::notifyUntilClosed(std::chrono::milliseconds timeout)

@@ -40,9 +40,16 @@ public:
     static std::filesystem::path testApps();
     static std::filesystem::path examples();
 
-    // Waits for "ready\n" on the notify pipe. False if the worker exits (the
-    // pipe closes) or `timeout` passes first.
+    // Waits for the ready line on the notify pipe: "ready\n", or "ready
+    // @NAME\n" naming the bridge's channel (see channel()). False if the
+    // worker exits (the pipe closes), `timeout` passes first, or the first
+    // line is something else.
     bool waitReady(std::chrono::milliseconds timeout = 20s);
+    // The ready line as written, newline included ("" before waitReady).
+    std::string readyLine() const;
+    // The channel's abstract socket name from "ready @NAME\n" (without the
+    // leading NUL); "" when the worker announced none.
+    const std::string& channel() const { return channel_; }
     // Waits until everything read from the notify pipe so far contains
     // `text`. False if the worker exits or `timeout` passes first.
     bool waitNotify(const std::string& text, std::chrono::milliseconds timeout = 10s);
@@ -66,6 +73,7 @@ private:
     Fd listen_;
     Fd notifyRead_;
     std::string notified_;  // everything read from the notify pipe
+    std::string channel_;
     bool notifyClosed_ = false;
     Child child_;
 

@@ -47,7 +47,7 @@ TEST(WorkerRecycle, max_requests_asks_once_after_the_nth_request_and_keeps_servi
         EXPECT_EQ(after.status, 200);
         EXPECT_EQ(after.body, "hello");
     }
-    EXPECT_EQ(stopAndCollect(worker), "ready\nrecycle max_requests 3\n");
+    EXPECT_EQ(stopAndCollect(worker), worker.readyLine() + "recycle max_requests 3\n");
     EXPECT_NE(worker.stderrLog().find("served 3 requests (max_requests 3); asked the manager to recycle it"),
               std::string::npos)
         << worker.stderrLog();
@@ -96,7 +96,7 @@ TEST(WorkerRecycle, max_rss_asks_once_when_a_request_leaves_the_worker_above_it)
 
     // Still above the limit, still serving, and not asking again.
     EXPECT_EQ(fcgiRequest(worker.socket(), cgiParams("GET", "/leak?mb=1")).body, "kept 129 MiB");
-    EXPECT_EQ(stopAndCollect(worker), "ready\nrecycle max_rss " + std::to_string(leaked) + "\n");
+    EXPECT_EQ(stopAndCollect(worker), worker.readyLine() + "recycle max_rss " + std::to_string(leaked) + "\n");
     EXPECT_NE(worker.stderrLog().find("after GET /leak?mb=128 exceeds max_rss 96.0 MiB; asked the manager"),
               std::string::npos)
         << worker.stderrLog();

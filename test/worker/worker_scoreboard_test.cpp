@@ -101,7 +101,7 @@ TEST(WorkerScoreboard, sigterm_while_idle_marks_the_slot_draining_and_exits_0)
     EXPECT_EQ(slot->state, SlotState::Draining);
     EXPECT_EQ(slot->requests, 1U);
     // No limits, no recycle request.
-    EXPECT_EQ(worker.notifyUntilClosed(), manager::contract::kReadyMessage);
+    EXPECT_EQ(worker.notifyUntilClosed(), worker.readyLine());
 }
 
 TEST(WorkerScoreboard, sigterm_during_a_request_shows_draining_once_it_is_finished)

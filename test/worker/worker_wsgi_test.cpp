@@ -336,6 +336,124 @@ TEST_F(ProbeApp, environ_holds_every_param_as_latin1_str_and_the_wsgi_keys)
     EXPECT_EQ(environ["all_str_keys"], true);
 }
 
+// The worker reuses the last request's environ when the param names come
+// in the same order (wsgi_environ.hpp): every request must still see
+// exactly its own params.
+TEST_F(ProbeApp, environ_holds_each_requests_own_values_when_the_names_repeat)
+{
+    const std::string longValue(1000, 'v');
+    const std::vector<std::pair<std::string, std::string>> values = {
+        {"41000", "a"}, {"41001", "a"}, {"41001", "b"}, {"41002", longValue}, {"41002", longValue + "w"},
+        {"41002", "b"},
+    };
+    for (const auto& [port, custom] : values) {
+        const FcgiResponse response = get("/environ", {{"REMOTE_PORT", port}, {"HTTP_X_CUSTOM", custom}});
+        ASSERT_EQ(response.status, 200) << response.stderrData;
+        const json environ = json::parse(response.body);
+        EXPECT_EQ(environ["REMOTE_PORT"], port);
+        EXPECT_EQ(environ["HTTP_X_CUSTOM"], custom);
+    }
+}
+
+TEST_F(ProbeApp, environ_has_no_param_of_an_earlier_request)
+{
+    for (int round = 0; round < 2; ++round) {
+        const json with = json::parse(get("/environ", {{"HTTP_X_EXTRA", "1"}}).body);
+        EXPECT_EQ(with["HTTP_X_EXTRA"], "1");
+        const json without = json::parse(get("/environ").body);
+        EXPECT_FALSE(without.contains("HTTP_X_EXTRA"));
+        EXPECT_EQ(without["HTTP_HOST"], "localhost");
+    }
+}
+
+// Kinds of request (orders of names) taking turns, fewer and then more
+// than the builder keeps templates for, each seen again with other values;
+// HTTP_X_SHARED's value goes back and forth across kinds.
+TEST_F(ProbeApp, environ_is_right_whichever_kinds_of_request_came_before)
+{
+    for (const int kinds : {3, 6}) {
+        for (int round = 0; round < 3; ++round) {
+            for (int kind = 0; kind < kinds; ++kind) {
+                const std::string value = std::to_string(round) + "." + std::to_string(kind);
+                const std::string shared = std::to_string((round + kind) % 2);
+                Params extra{{"HTTP_X_SHARED", shared}};
+                for (int header = 0; header <= kind; ++header) {
+                    extra.emplace_back("HTTP_X_KIND_" + std::to_string(header), value);
+                }
+                if (kind % 2 == 1) {
+                    extra.emplace_back("HTTPS", "on");
+                }
+                const FcgiResponse response = get("/environ", extra);
+                ASSERT_EQ(response.status, 200) << response.stderrData;
+                const json environ = json::parse(response.body);
+                EXPECT_EQ(environ["HTTP_X_SHARED"], shared) << kinds << " kinds, kind " << kind;
+                for (int header = 0; header < kinds; ++header) {
+                    const std::string name = "HTTP_X_KIND_" + std::to_string(header);
+                    if (header <= kind) {
+                        EXPECT_EQ(environ[name], value) << name;
+                    } else {
+                        EXPECT_FALSE(environ.contains(name)) << name << " in kind " << kind;
+                    }
+                }
+                EXPECT_EQ(environ["wsgi.url_scheme"], kind % 2 == 1 ? "https" : "http");
+                EXPECT_EQ(environ.contains("HTTPS"), kind % 2 == 1);
+            }
+        }
+    }
+}
+
+TEST_F(ProbeApp, environ_changes_by_the_application_do_not_reach_the_next_request)
+{
+    for (int round = 0; round < 2; ++round) {
+        EXPECT_EQ(get("/mutate-environ").body, "mutated");
+        const FcgiResponse response = get("/environ");
+        ASSERT_EQ(response.status, 200) << response.stderrData;
+        const json environ = json::parse(response.body);
+        EXPECT_EQ(environ["PATH_INFO"], "/environ");
+        EXPECT_EQ(environ["HTTP_HOST"], "localhost");
+        EXPECT_EQ(environ["wsgi.url_scheme"], "http");
+        EXPECT_EQ(environ["wsgi.input"], "Input");
+        EXPECT_FALSE(environ.contains("probe.added"));
+    }
+}
+
+TEST_F(ProbeApp, repeated_param_name_keeps_the_last_value)
+{
+    for (const auto& [first, second] : {std::pair{"one", "two"}, std::pair{"three", "two"},
+                                        std::pair{"three", "four"}}) {
+        Params params = cgiParams("GET", "/environ");
+        params.emplace_back("HTTP_X_TWICE", first);
+        params.emplace_back("HTTP_X_TWICE", second);
+        const FcgiResponse response = fcgiRequest(worker_->socket(), params);
+        ASSERT_EQ(response.status, 200) << response.stderrData;
+        EXPECT_EQ(json::parse(response.body)["HTTP_X_TWICE"], second);
+    }
+}
+
+TEST_F(ProbeApp, url_scheme_follows_the_values_when_the_names_repeat)
+{
+    for (const char* https : {"on", "off", "1", "0", "ON", ""}) {
+        const bool secure = std::string(https) == "on" || std::string(https) == "1" || std::string(https) == "ON";
+        EXPECT_EQ(get("/scheme", {{"HTTPS", https}}).body, secure ? "https" : "http") << https;
+    }
+    for (const char* scheme : {"https", "http", "HTTPS"}) {
+        EXPECT_EQ(get("/scheme", {{"REQUEST_SCHEME", scheme}}).body, std::string(scheme) == "http" ? "http" : "https")
+            << scheme;
+    }
+}
+
+TEST_F(ProbeApp, start_response_and_write_take_keywords_and_reject_wrong_calls)
+{
+    const FcgiResponse response = get("/keywords");
+    ASSERT_EQ(response.status, 200) << response.stderrData;
+    const json outcomes = json::parse(response.body);
+    EXPECT_EQ(outcomes["missing-headers"], "TypeError");
+    EXPECT_EQ(outcomes["too-many"], "TypeError");
+    EXPECT_EQ(outcomes["unknown-keyword"], "TypeError");
+    EXPECT_EQ(outcomes["status-twice"], "TypeError");
+    EXPECT_EQ(response.header("Content-Type"), "application/json");
+}
+
 TEST_F(ProbeApp, wsgi_errors_goes_to_fcgi_stderr)
 {
     const FcgiResponse response = get("/errors");

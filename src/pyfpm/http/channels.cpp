@@ -1,7 +1,6 @@
 #include "src/pyfpm/http/channels.hpp"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 
@@ -109,22 +108,15 @@ bool WorkerChannels::connect(Channel& channel)
                      channel.address.display, std::strerror(errno));
         return false;
     }
-    bufferevent* bev = bufferevent_socket_new(base_, fd.get(), BEV_OPT_CLOSE_ON_FREE);
-    if (bev == nullptr) {
-        spdlog::error("[pool {}] worker {}: bufferevent_socket_new failed", pool_, channel.pid);
-        return false;
-    }
-    fd.release();
-    channel.connection.reset(bev);
+    channel.link = std::make_unique<UpstreamLink>(base_, fd.release());
     return true;
 }
 
 void WorkerChannels::watchIdle(Channel& channel)
 {
-    bufferevent* bev = channel.connection.get();
-    bufferevent_setcb(bev, &WorkerChannels::onIdleRead, nullptr, &WorkerChannels::onIdleEvent, &channel);
-    bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-    bufferevent_enable(bev, EV_READ);
+    // The read event stays armed from the request before: no system call.
+    channel.link->attach(&channel);
+    channel.link->setReading(true);
 }
 
 Channel* WorkerChannels::lendIdle()
@@ -143,13 +135,13 @@ Channel* WorkerChannels::lendIdle()
         Channel* pick = nullptr;
         // Most recently used first, connected before unconnected.
         for (auto it = channels_.rbegin(); it != channels_.rend() && pick == nullptr; ++it) {
-            if ((*it)->connection && free(**it)) pick = it->get();
+            if ((*it)->link && free(**it)) pick = it->get();
         }
         for (auto it = channels_.rbegin(); it != channels_.rend() && pick == nullptr; ++it) {
             if (free(**it)) pick = it->get();
         }
         if (pick == nullptr) return nullptr;
-        if (!pick->connection && !connect(*pick)) {
+        if (!pick->link && !connect(*pick)) {
             erase(*pick);  // its worker is gone; the manager says so soon
             continue;
         }
@@ -202,8 +194,8 @@ void WorkerChannels::release(Channel& channel, bool reusable, bool failed)
         return;
     }
     if (!reusable) {
-        channel.connection.reset();
-    } else if (channel.connection) {
+        channel.link.reset();
+    } else if (channel.link) {
         watchIdle(channel);
     }
     // Most recently used last.
@@ -248,22 +240,19 @@ void WorkerChannels::onRecheck(evutil_socket_t, short, void* self)
     static_cast<WorkerChannels*>(self)->dispatch();
 }
 
-void WorkerChannels::onIdleRead(bufferevent* bev, void* self)
+void Channel::onLinkReadable()
 {
-    auto* channel = static_cast<Channel*>(self);
-    // Between requests a worker has nothing to say; bytes now mean the
-    // stream is out of step, and the next request must not read them.
-    spdlog::warn("[pool {}] worker {}: {} bytes on its idle channel; closing it", channel->owner->pool_,
-                 channel->pid, evbuffer_get_length(bufferevent_get_input(bev)));
-    channel->connection.reset();
-}
-
-void WorkerChannels::onIdleEvent(bufferevent*, short what, void* self)
-{
-    if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) == 0) return;
-    // The worker closed it: it exits, or it replaced the connection. The
-    // next request connects again, or finds the worker gone.
-    static_cast<Channel*>(self)->connection.reset();
+    char byte = 0;
+    const ssize_t n = ::recv(link->fd(), &byte, 1, MSG_DONTWAIT | MSG_PEEK);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return;
+    if (n > 0) {
+        // Between requests a worker has nothing to say; bytes now mean the
+        // stream is out of step, and the next request must not read them.
+        spdlog::warn("[pool {}] worker {}: bytes on its idle channel; closing it", owner->pool(), pid);
+    }
+    // EOF: it exits, or it replaced the connection. The next request
+    // connects again, or finds the worker gone.
+    link.reset();
 }
 
 }  // namespace pyfpm::http

@@ -38,17 +38,18 @@
 
 #include "src/pyfpm/http/libevent_ptr.hpp"
 #include "src/pyfpm/http/upstream.hpp"
+#include "src/pyfpm/http/upstream_link.hpp"
 
 namespace pyfpm::http {
 
 class WorkerChannels;
 
 // One worker's channel. Outside a lease the connection (if any) is idle and
-// watched for EOF: a worker that exits closes it.
-struct Channel {
+// watched for EOF (the LinkHandler): a worker that exits closes it.
+struct Channel final : LinkHandler {
     pid_t pid = 0;
-    UpstreamAddress address;    // the abstract unix socket "@NAME"
-    BuffereventPtr connection;  // null until connected, or after a close
+    UpstreamAddress address;            // the abstract unix socket "@NAME"
+    std::unique_ptr<UpstreamLink> link;  // null until connected, or after a close
     bool leased = false;
     bool leaving = false;       // told to stop: close once released
     // When its last request ended (or it was added), by the loop's cached
@@ -61,6 +62,11 @@ struct Channel {
     // announces it again.
     std::int64_t failedAtUs = 0;
     WorkerChannels* owner = nullptr;
+
+    // Idle: bytes or EOF from the worker close the connection.
+    void onLinkReadable() override;
+    void onLinkWritable() override {}
+    void onLinkWriteFailed(int) override { link.reset(); }
 };
 
 // A request waiting for a channel.
@@ -121,8 +127,6 @@ public:
     const std::string& pool() const { return pool_; }
 
 private:
-    static void onIdleRead(bufferevent* bev, void* self);
-    static void onIdleEvent(bufferevent* bev, short what, void* self);
     static void onDispatch(evutil_socket_t, short, void* self);
     static void onRecheck(evutil_socket_t, short, void* self);
 

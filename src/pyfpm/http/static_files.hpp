@@ -2,13 +2,31 @@
 //
 // Nothing outside `root` is ever served. The request path arrives decoded
 // and normalised (request_path.hpp), so it has no ".." segment; symlinks are
-// followed, but the file actually opened is checked: its path, as the kernel
-// reports it for the open descriptor (/proc/self/fd), must lie below the
-// root's real path. Checking the opened descriptor rather than a path that
-// was resolved beforehand leaves no window for a swapped symlink (TOCTOU).
-// fstat(2) on the same descriptor decides "regular file" and gives the size
-// and mtime that are sent. The body goes out with sendfile(2) via
+// followed, and a file is served when the file actually opened lies below
+// the root's real path, wherever the symlinks on the way pointed (an
+// absolute symlink to a file inside the root is served; one to a file
+// outside is not). Two ways decide it, with the same answers:
+//
+// * RootCheck::Beneath (the default): openat2(2) with RESOLVE_BENEATH
+//   (Linux >= 5.6) opens the file in one call, and the kernel refuses any
+//   resolution that would leave the root. When it refuses, or cannot decide
+//   (a symlink that leaves the directory and may come back, EXDEV), the
+//   portable way decides that one file; on ENOSYS it decides from then on.
+// * RootCheck::Portable: openat(2), then the path the kernel reports for the
+//   open descriptor (/proc/self/fd) must lie below the root's.
+//
+// Either way the opened descriptor is checked, not a path resolved
+// beforehand, so a swapped symlink leaves no window (TOCTOU). fstat(2) on
+// the same descriptor decides "regular file" and gives the size and mtime
+// that are sent. The body goes out with sendfile(2) via
 // evbuffer_add_file_segment, never read into memory.
+//
+// The root directory stays open between requests (per thread, a few roots):
+// each request stat(2)s the root's path and opens it afresh only when that
+// names another directory than the one held (st_dev, st_ino), so a root
+// that appears, or that a deploy replaces (a switched symlink, a renamed
+// directory), is served as it is now, at the next request. A static file
+// request costs stat, openat2, fstat and close.
 //
 // On the daemon's event loop thread (serveStaticFile); openStaticFile,
 // lookupStaticFile, openGzipSibling and formatHttpDate are thread-safe.
@@ -100,6 +118,12 @@ StaticLookup lookupStaticFile(const std::filesystem::path& root, std::string_vie
 // under the same root checks; only a regular file is Ok. Any other status
 // means "send the plain file"; `detail` says why for a debug log.
 StaticFile openGzipSibling(const std::filesystem::path& root, std::string_view filePath);
+
+// How "below the root" is decided (top of this file). Process-wide; the
+// default is Beneath, and Beneath turns into Portable by itself on a kernel
+// without openat2(2). For tests, which run every case both ways.
+enum class RootCheck { Beneath, Portable };
+void setRootCheck(RootCheck check);
 
 // RFC 9110 §5.6.7 IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), independent
 // of the locale.

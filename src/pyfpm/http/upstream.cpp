@@ -1,7 +1,6 @@
 #include "src/pyfpm/http/upstream.hpp"
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <netdb.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -14,20 +13,20 @@
 
 #include "manager/unique_fd.hpp"
 #include "src/pyfpm/http/channels.hpp"
+#include "src/pyfpm/http/upstream_link.hpp"
 
 namespace pyfpm::http {
 
 namespace {
 
-// Encoded FCGI_STDIN waiting in the socket's output buffer: refill below the
-// low mark, stop above the high one.
-constexpr std::size_t kStdinLowWater = 64 * 1024;
+// Encoded FCGI_STDIN waiting for the socket: refilled once written, up to
+// this much.
 constexpr std::size_t kStdinHighWater = 256 * 1024;
 // Body bytes taken per refill step; appendStream splits them into records.
 constexpr std::size_t kStdinChunk = 64 * 1024;
-// libevent 2.1 reads at most 4096 bytes per readable event
-// (EVBUFFER_MAX_READ), so a response of a megabyte would cost 256 turns of
-// the loop, each with epoll_wait, FIONREAD and readv: read on directly, in
+// A bufferevent would read at most 4096 bytes per readable event (libevent
+// 2.1's EVBUFFER_MAX_READ), so a response of a megabyte would cost 256 turns
+// of the loop, each with epoll_wait, FIONREAD and readv: read directly, in
 // pieces of kReadPiece, up to kReadPerEvent per event (which bounds what a
 // paused exchange can be left holding).
 constexpr std::size_t kReadPiece = 64 * 1024;
@@ -109,99 +108,84 @@ bool Upstream::start(const UpstreamAddress& address, const fcgi::ParamsBuilder& 
         }
         connecting = true;
     }
-
-    bufferevent* bev = bufferevent_socket_new(base_, fd.get(), BEV_OPT_CLOSE_ON_FREE);
-    if (bev == nullptr) {
-        error = fmt::format("bufferevent_socket_new for {} failed", display_);
-        return false;
-    }
-    fd.release();
-    owned_.reset(bev);
-    connection_ = bev;
-    kick_.reset(event_new(base_, -1, 0, &Upstream::onKick, this));
-    // With the descriptor set and no address, this only waits for the
-    // connect(2) in progress to finish (BEV_EVENT_CONNECTED or an error).
-    if (connecting && bufferevent_socket_connect(bev, nullptr, 0) != 0) {
-        owned_.reset();
-        connection_ = nullptr;
-        error = fmt::format("connect(2) {}: {}", display_, std::strerror(errno));
-        return false;
-    }
+    owned_ = std::make_unique<UpstreamLink>(base_, fd.release(), connecting);
+    link_ = owned_.get();
+    connecting_ = connecting;
+    if (!kick_) kick_.reset(event_new(base_, -1, 0, &Upstream::onKick, this));
     // No FCGI_KEEP_CONN: the worker closes after FCGI_END_REQUEST.
     request_ = fcgi::ClientRequest(1, 0, max_head_bytes_);
     send(params, body);
-    // Reading starts once connected, so a refused connect is reported by
-    // connect(2)'s error rather than by a read on a dead socket.
-    bufferevent_enable(bev, connecting ? EV_WRITE : EV_READ | EV_WRITE);
     return true;
 }
 
 void Upstream::start(Channel& channel, const fcgi::ParamsBuilder& params, StdinSource* body) {
     display_ = channel.address.display;
     channel_ = &channel;
-    connection_ = channel.connection.get();
+    link_ = channel.link.get();
+    connecting_ = false;
     if (!kick_) kick_.reset(event_new(base_, -1, 0, &Upstream::onKick, this));
     request_ = fcgi::ClientRequest(1, fcgi::kKeepConn, max_head_bytes_);
     send(params, body);
-    bufferevent_enable(connection_, EV_READ | EV_WRITE);
 }
 
 void Upstream::send(const fcgi::ParamsBuilder& params, StdinSource* body) {
-    bufferevent_setcb(connection_, &Upstream::onReadable, &Upstream::onWritable, &Upstream::onEvent, this);
-    bufferevent_setwatermark(connection_, EV_WRITE, kStdinLowWater, 0);
+    link_->attach(this);
     // FastCGI 1.0 §5.1-5.3: FCGI_BEGIN_REQUEST, the FCGI_PARAMS stream,
-    // then FCGI_STDIN, each stream ended by an empty record. Output queues
-    // while a connect finishes.
+    // then FCGI_STDIN, each stream ended by an empty record; written at
+    // once where the socket takes them (a connect in progress: once it
+    // completes).
     scratch_.clear();
     request_.appendBegin(scratch_);
     request_.appendParams(scratch_, params);
-    evbuffer_add(bufferevent_get_output(connection_), scratch_.data(), scratch_.size());
+    evbuffer_add(link_->output(), scratch_.data(), scratch_.size());
     body_ = body;
     stdin_done_ = false;
     ended_.reset();
     paused_ = false;
     broken_ = false;
+    // Reading starts once connected, so a refused connect is reported by
+    // connect(2)'s error rather than by a read on a dead socket.
+    if (!connecting_) link_->setReading(true);
     pumpStdin();
 }
 
 void Upstream::stdinReady() { pumpStdin(); }
 
 void Upstream::pumpStdin() {
-    if (stdin_done_ || !connection_) return;
-    evbuffer* output = bufferevent_get_output(connection_);
-    while (evbuffer_get_length(output) < kStdinHighWater) {
-        data_.clear();
-        const std::size_t n = body_ != nullptr ? body_->readStdin(data_, kStdinChunk) : 0;
-        scratch_.clear();
-        if (n == 0) {
-            if (body_ != nullptr && !body_->stdinComplete()) return;  // more later
-            request_.appendStdinEnd(scratch_);
+    // readStdin() may let the client connection read on, which calls
+    // stdinReady() from inside the loop below: that call only says "more".
+    if (pumping_) return;
+    if (stdin_done_ || link_ == nullptr || broken_) return;
+    pumping_ = true;
+    evbuffer* output = link_->output();
+    // Until the socket is full (the link then calls back once it took
+    // everything) or the body has nothing more now (stdinReady() then).
+    bool more = true;
+    while (more && !stdin_done_) {
+        while (evbuffer_get_length(output) < kStdinHighWater) {
+            data_.clear();
+            const std::size_t n = body_ != nullptr ? body_->readStdin(data_, kStdinChunk) : 0;
+            scratch_.clear();
+            if (n == 0) {
+                more = false;
+                if (body_ != nullptr && !body_->stdinComplete()) break;  // more later
+                request_.appendStdinEnd(scratch_);
+                evbuffer_add(output, scratch_.data(), scratch_.size());
+                stdin_done_ = true;
+                body_ = nullptr;
+                break;
+            }
+            request_.appendStdin(scratch_, data_);
             evbuffer_add(output, scratch_.data(), scratch_.size());
-            stdin_done_ = true;
-            body_ = nullptr;
-            return;
         }
-        request_.appendStdin(scratch_, data_);
-        evbuffer_add(output, scratch_.data(), scratch_.size());
+        // A failure is heard through onLinkWriteFailed.
+        if (!link_->flush() || link_->pending() > 0) break;
     }
-}
-
-void Upstream::feedInput() {
-    if (!connection_) return;
-    evbuffer* input = bufferevent_get_input(connection_);
-    const std::size_t length = evbuffer_get_length(input);
-    if (length == 0) return;
-    const int count = evbuffer_peek(input, -1, nullptr, nullptr, 0);
-    std::vector<evbuffer_iovec> chunks(static_cast<std::size_t>(count));
-    evbuffer_peek(input, -1, nullptr, chunks.data(), count);
-    for (const evbuffer_iovec& chunk : chunks) {
-        request_.feed(std::string_view(static_cast<const char*>(chunk.iov_base), chunk.iov_len));
-    }
-    evbuffer_drain(input, length);
+    pumping_ = false;
 }
 
 void Upstream::process() {
-    while (connection_ && !paused_) {
+    while (link_ != nullptr && !paused_) {
         const fcgi::ClientEvent event = request_.next();
         switch (event.type) {
         case fcgi::ClientEvent::Type::NeedMore: {
@@ -219,7 +203,7 @@ void Upstream::process() {
             // Close (or give back) before anything else: libfcgi waits for
             // our close (up to 2 s) before its worker accepts the next
             // connection, and a channel serves the next request.
-            finish(stdin_done_ && !broken_ && !ended_, false);
+            finish(stdin_done_ && !broken_ && !ended_ && link_->pending() == 0, false);
             handler_.onUpstreamEnd();
             return;
         case fcgi::ClientEvent::Type::Error: {
@@ -234,14 +218,14 @@ void Upstream::process() {
 
 void Upstream::pauseReading() {
     paused_ = true;
-    if (connection_) bufferevent_disable(connection_, EV_READ);
+    if (link_ != nullptr) link_->setReading(false);
 }
 
 void Upstream::resumeReading() {
     if (!paused_) return;
     paused_ = false;
-    if (!connection_) return;
-    if (!ended_) bufferevent_enable(connection_, EV_READ);
+    if (link_ == nullptr) return;
+    if (!ended_ && !connecting_) link_->setReading(true);
     // Events parsed before the pause are delivered from the loop, not from
     // inside the caller (the client connection's write callback).
     event_active(kick_.get(), 0, 0);
@@ -252,29 +236,30 @@ void Upstream::close() { finish(false, false); }
 void Upstream::finish(bool reusable, bool failed) {
     body_ = nullptr;
     if (kick_) event_del(kick_.get());
+    if (link_ != nullptr) link_->attach(nullptr);
     if (channel_ != nullptr) {
         Channel* channel = channel_;
         channel_ = nullptr;
-        connection_ = nullptr;
-        // A kept connection must hold nothing of this request any more.
-        reusable = reusable && evbuffer_get_length(bufferevent_get_input(channel->connection.get())) == 0;
+        link_ = nullptr;
         channel->owner->release(*channel, reusable, failed);
         return;
     }
-    connection_ = nullptr;
+    link_ = nullptr;
     owned_.reset();
 }
 
-void Upstream::readMore() {
-    if (!connection_ || paused_ || ended_) return;
-    const evutil_socket_t fd = bufferevent_getfd(connection_);
+void Upstream::readSocket() {
+    if (link_ == nullptr || paused_ || ended_) return;
     read_piece_.resize(kReadPiece);
     std::size_t total = 0;
     while (total < kReadPerEvent) {
-        const ssize_t n = ::recv(fd, read_piece_.data(), read_piece_.size(), MSG_DONTWAIT);
+        const ssize_t n = ::recv(link_->fd(), read_piece_.data(), read_piece_.size(), MSG_DONTWAIT);
         if (n > 0) {
             request_.feed(std::string_view(read_piece_.data(), static_cast<std::size_t>(n)));
             total += static_cast<std::size_t>(n);
+            // A short read emptied the socket: epoll says when more comes,
+            // without one more recv(2) to hear EAGAIN.
+            if (static_cast<std::size_t>(n) < read_piece_.size()) return;
             continue;
         }
         if (n < 0 && errno == EINTR) continue;
@@ -283,48 +268,37 @@ void Upstream::readMore() {
         } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
             ended_ = fmt::format("recv(2) {}: {}", display_, std::strerror(errno));
         }
+        if (ended_) link_->setReading(false);
         return;
     }
 }
 
-void Upstream::onReadable(bufferevent*, void* self) {
-    auto* upstream = static_cast<Upstream*>(self);
-    upstream->feedInput();
-    upstream->readMore();
-    upstream->process();
+void Upstream::onLinkReadable() {
+    readSocket();
+    process();
 }
 
-void Upstream::onWritable(bufferevent*, void* self) { static_cast<Upstream*>(self)->pumpStdin(); }
+void Upstream::onLinkWritable() {
+    if (connecting_) {
+        connecting_ = false;
+        if (!paused_) link_->setReading(true);
+    }
+    pumpStdin();
+}
 
-void Upstream::onEvent(bufferevent*, short what, void* self) {
-    auto* upstream = static_cast<Upstream*>(self);
-    if ((what & BEV_EVENT_CONNECTED) != 0) {
-        if (!upstream->paused_) bufferevent_enable(upstream->connection_, EV_READ);
-        upstream->pumpStdin();
+void Upstream::onLinkWriteFailed(int error) {
+    if (connecting_) {
+        connecting_ = false;
+        ended_ = fmt::format("connect(2) {}: {}", display_, std::strerror(error));
+        process();
         return;
     }
-    if ((what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) == 0) return;
-    if ((what & BEV_EVENT_WRITING) != 0) {
-        // The application stopped reading FCGI_STDIN (it answered without
-        // the body, or it died). Stop sending; reading decides the outcome:
-        // a complete response may still be waiting in the socket.
-        upstream->stdin_done_ = true;
-        upstream->broken_ = true;
-        upstream->body_ = nullptr;
-        evbuffer* output = bufferevent_get_output(upstream->connection_);
-        evbuffer_drain(output, evbuffer_get_length(output));
-        return;
-    }
-    if ((what & BEV_EVENT_ERROR) != 0) {
-        const int error = EVUTIL_SOCKET_ERROR();
-        const char* call = (what & BEV_EVENT_READING) != 0 ? "recv(2)" : "connect(2)";
-        upstream->ended_ = fmt::format("{} {}: {}", call, upstream->display_, std::strerror(error));
-    } else {
-        upstream->ended_ = std::string();  // plain EOF: ClientRequest::eof() says what was missing
-    }
-    bufferevent_disable(upstream->connection_, EV_READ | EV_WRITE);
-    upstream->feedInput();
-    upstream->process();
+    // The application stopped reading FCGI_STDIN (it answered without the
+    // body, or it died). Stop sending; reading decides the outcome: a
+    // complete response may still be waiting in the socket.
+    stdin_done_ = true;
+    broken_ = true;
+    body_ = nullptr;
 }
 
 void Upstream::onKick(evutil_socket_t, short, void* self) { static_cast<Upstream*>(self)->process(); }

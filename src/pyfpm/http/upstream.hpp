@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -25,6 +26,7 @@
 #include "fcgi/client.hpp"
 #include "manager/pool_config.hpp"
 #include "src/pyfpm/http/libevent_ptr.hpp"
+#include "src/pyfpm/http/upstream_link.hpp"
 
 namespace pyfpm::http {
 
@@ -80,7 +82,7 @@ public:
     virtual bool stdinComplete() const = 0;
 };
 
-class Upstream {
+class Upstream final : private LinkHandler {
 public:
     // `maxHeadBytes` bounds the CGI response head (fcgi::CgiResponseParser).
     Upstream(event_base* base, UpstreamHandler& handler, std::size_t maxHeadBytes);
@@ -119,23 +121,24 @@ public:
     // handler call follows.
     void close();
 
-    bool isOpen() const { return connection_ != nullptr; }
+    bool isOpen() const { return link_ != nullptr; }
     // The worker a channel belongs to; 0 over the pool socket.
     pid_t channelPid() const;
 
 private:
-    static void onReadable(bufferevent* bev, void* self);
-    static void onWritable(bufferevent* bev, void* self);
-    static void onEvent(bufferevent* bev, short what, void* self);
+    // LinkHandler
+    void onLinkReadable() override;
+    void onLinkWritable() override;
+    void onLinkWriteFailed(int error) override;
     static void onKick(evutil_socket_t, short, void* self);
 
     void send(const fcgi::ParamsBuilder& params, StdinSource* body);
     // The request ended: the connection is closed, or given back to its
     // channel when `reusable`; `failed`: the worker broke it.
     void finish(bool reusable, bool failed);
-    void feedInput();
-    // Reads on past libevent's 4 KiB per event (upstream.cpp).
-    void readMore();
+    // recv(2) in pieces of 64 KiB, up to 256 KiB per event (which bounds
+    // what a paused exchange can be left holding).
+    void readSocket();
     void pumpStdin();
     void process();
 
@@ -143,18 +146,20 @@ private:
     UpstreamHandler& handler_;
     fcgi::ClientRequest request_;
     std::size_t max_head_bytes_;
-    bufferevent* connection_ = nullptr;  // owned_ or the channel's
-    BuffereventPtr owned_;
+    UpstreamLink* link_ = nullptr;  // owned_'s, or the channel's
+    std::unique_ptr<UpstreamLink> owned_;
     Channel* channel_ = nullptr;
     EventPtr kick_;  // resumes processing outside the caller's stack
     StdinSource* body_ = nullptr;
     std::string display_;
     std::string scratch_;
     std::string data_;  // body bytes on their way into FCGI_STDIN records
-    std::string read_piece_;  // readMore()'s buffer
+    std::string read_piece_;  // readSocket()'s buffer
     std::optional<std::string> ended_;  // EOF or error seen: why
     bool stdin_done_ = false;
     bool paused_ = false;
+    bool connecting_ = false;
+    bool pumping_ = false;  // inside pumpStdin()
     bool broken_ = false;  // a write failed: the connection is out of step
 };
 

@@ -322,6 +322,35 @@ def stale_objects(environ, start_response):
     return text(start_response, ",".join(outcomes))
 
 
+def mutate_environ(environ, start_response):
+    """Changes its environ; the next request must not see any of it."""
+    environ["PATH_INFO"] = "/changed"
+    environ["probe.added"] = "added"
+    del environ["HTTP_HOST"]
+    environ.clear()
+    return text(start_response, "mutated")
+
+
+def keywords(environ, start_response):
+    """start_response and write called with keywords, and called wrongly."""
+    outcomes = {}
+    for name, call in (
+        ("missing-headers", lambda: start_response("200 OK")),
+        ("too-many", lambda: start_response("200 OK", [], None, 1)),
+        ("unknown-keyword", lambda: start_response("200 OK", [], bogus=1)),
+        ("status-twice", lambda: start_response("200 OK", [], status="200 OK")),
+    ):
+        try:
+            call()
+            outcomes[name] = "accepted"
+        except TypeError:
+            outcomes[name] = "TypeError"
+    body = json.dumps(outcomes).encode()
+    write = start_response(status="200 OK", headers=[("Content-Type", "application/json")], exc_info=None)
+    write(data=body[:5])
+    return [body[5:]]
+
+
 ROUTES = {
     "/echo": echo,
     "/ignore-body": ignore_body,
@@ -348,6 +377,8 @@ ROUTES = {
     "/slow": slow,
     "/file": file_wrapper,
     "/stale": stale_objects,
+    "/mutate-environ": mutate_environ,
+    "/keywords": keywords,
 }
 
 
