@@ -31,6 +31,15 @@ constexpr std::chrono::milliseconds kLingerTimeout{5'000};
 // Bytes of a pipelined next request (or of an unread body) buffered while a
 // response is being produced.
 constexpr std::size_t kReadAheadBytes = 64 * 1024;
+// libevent 2.1 reads at most 4096 bytes per readable event (EVBUFFER_MAX_READ
+// in its buffer.c, a cap that bufferevent_set_max_single_read does not
+// lift), which holds an upload to a loop iteration per 4 KiB. readMore()
+// reads on in pieces of this size, up to kReadPerEvent per event, so that
+// one busy client cannot starve the others (the upstream side reads the
+// same way).
+constexpr std::size_t kReadPiece = 64 * 1024;
+constexpr std::size_t kReadPerEvent = 256 * 1024;
+constexpr ev_ssize_t kWritePerEvent = 256 * 1024;
 
 
 SocketName nameOf(const sockaddr_storage& storage) {
@@ -119,6 +128,7 @@ ClientConnection::ClientConnection(event_base* base, evutil_socket_t fd, Connect
     bev_.reset(bufferevent_socket_new(base, fd, BEV_OPT_CLOSE_ON_FREE));
     timer_.reset(evtimer_new(base, &ClientConnection::onTimer, this));
     deferred_.reset(event_new(base, -1, 0, &ClientConnection::onDeferred, this));
+    flush_.reset(event_new(base, -1, 0, &ClientConnection::onFlush, this));
     if (!bev_) {
         ::close(fd);
         state_ = State::Closed;
@@ -131,7 +141,14 @@ ClientConnection::ClientConnection(event_base* base, evutil_socket_t fd, Connect
     bufferevent_setwatermark(bev_.get(), EV_READ, 0, std::max(kReadAheadBytes, limits_.maxHeaderBytes + 1));
     const timeval send = manager::toTimeval(limits_.sendTimeout);
     bufferevent_set_timeouts(bev_.get(), nullptr, &send);
-    bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+    // Write interest only while the socket holds back output (flushOutput):
+    // a response the socket takes at once costs no epoll_ctl and no extra
+    // turn of the loop.
+    bufferevent_disable(bev_.get(), EV_WRITE);  // enabled in a new bufferevent
+    bufferevent_enable(bev_.get(), EV_READ);
+    // libevent 2.1 writes at most 16 KiB per writev by default; a large
+    // response the socket holds back goes out in fewer calls.
+    bufferevent_set_max_single_write(bev_.get(), kWritePerEvent);
     // The first request must arrive whole within client_header_timeout.
     armTimer(limits_.headerTimeout);
 }
@@ -437,9 +454,74 @@ void ClientConnection::onTimer(evutil_socket_t, short, void* self) {
     }
 }
 
+bool ClientConnection::wantsInput() const {
+    if (!bev_) return false;
+    switch (state_) {
+    case State::Idle:
+    case State::Head:
+    case State::Lingering: return true;
+    case State::Dispatched:
+        // Only a body someone takes: a paused body, an unread one and the
+        // bytes after the request are left to the socket (backpressure).
+        return body_reading_ && !body_paused_ && !message_done_;
+    case State::Closing:
+    case State::Closed: return false;
+    }
+    return false;
+}
+
+void ClientConnection::readMore() {
+    std::size_t total = 0;
+    while (total < kReadPerEvent && wantsInput()) {
+        evbuffer* input = bufferevent_get_input(bev_.get());
+        // Only once parse() has taken everything: bytes still buffered mean
+        // the parser waits for something other than input.
+        if (evbuffer_get_length(input) != 0) return;
+        // The bytes go into the bufferevent's own input buffer, as libevent's
+        // read would put them, so that parse(), a resume, the next request
+        // and the lingering close find them where they always look. Its
+        // end is frozen outside libevent's own read, so thaw it around ours.
+        evbuffer_iovec space{};
+        evbuffer_unfreeze(input, 0);
+        if (evbuffer_reserve_space(input, static_cast<ev_ssize_t>(kReadPiece), &space, 1) != 1) {
+            evbuffer_freeze(input, 0);
+            return;
+        }
+        ssize_t n = 0;
+        do {
+            n = ::recv(bufferevent_getfd(bev_.get()), space.iov_base,
+                       std::min(space.iov_len, kReadPiece), MSG_DONTWAIT);
+        } while (n < 0 && errno == EINTR);
+        const int error = errno;
+        bool committed = true;
+        if (n > 0) {
+            space.iov_len = static_cast<std::size_t>(n);
+            committed = evbuffer_commit_space(input, &space, 1) == 0;
+        }
+        evbuffer_freeze(input, 0);
+        if (!committed) {
+            // Cannot happen with the space just reserved; a stream with a
+            // hole in it must not go on.
+            clientGone("evbuffer_commit_space failed");
+            return;
+        }
+        if (n < 0 && (error == EAGAIN || error == EWOULDBLOCK)) return;
+        if (n <= 0) {
+            // What libevent does when its own read sees the end or an error.
+            bufferevent_disable(bev_.get(), EV_READ);
+            errno = error;
+            onEvent(bev_.get(), BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), this);
+            return;
+        }
+        total += static_cast<std::size_t>(n);
+        parse();
+    }
+}
+
 void ClientConnection::onRead(bufferevent*, void* self) {
     auto* connection = static_cast<ClientConnection*>(self);
     connection->parse();
+    connection->readMore();
 }
 
 
@@ -455,6 +537,8 @@ void ClientConnection::onDeferred(evutil_socket_t, short, void* self) {
 void ClientConnection::onWrite(bufferevent*, void* self) {
     auto* connection = static_cast<ClientConnection*>(self);
     const std::size_t pending = connection->outputPending();
+    // Back to writing directly (flushOutput) once libevent wrote the rest.
+    if (pending == 0 && connection->bev_) bufferevent_disable(connection->bev_.get(), EV_WRITE);
     if (connection->state_ == State::Closing) {
         if (pending == 0) {
             if (connection->message_done_ || !connection->headers_done_) {
@@ -543,7 +627,46 @@ std::size_t ClientConnection::outputPending() const {
 }
 
 void ClientConnection::writeRaw(std::string_view data) {
-    if (bev_) evbuffer_add(bufferevent_get_output(bev_.get()), data.data(), data.size());
+    if (!bev_) return;
+    evbuffer_add(bufferevent_get_output(bev_.get()), data.data(), data.size());
+    scheduleFlush();
+}
+
+void ClientConnection::scheduleFlush() {
+    if (flush_scheduled_ || !bev_) return;
+    flush_scheduled_ = true;
+    event_active(flush_.get(), 0, 0);
+}
+
+void ClientConnection::onFlush(evutil_socket_t, short, void* self) {
+    static_cast<ClientConnection*>(self)->flushOutput();
+}
+
+void ClientConnection::flushOutput() {
+    flush_scheduled_ = false;
+    if (!bev_) return;
+    // libevent is already writing the rest: it keeps the order.
+    if ((bufferevent_get_enabled(bev_.get()) & EV_WRITE) != 0) return;
+    evbuffer* output = bufferevent_get_output(bev_.get());
+    const evutil_socket_t fd = bufferevent_getfd(bev_.get());
+    // The bufferevent keeps its output's front frozen outside its own
+    // write; thaw it around ours (as readMore() does with the input's end).
+    evbuffer_unfreeze(output, 1);
+    int n = 0;
+    while (evbuffer_get_length(output) > 0) {
+        n = evbuffer_write(output, fd);
+        if (n > 0 || (n < 0 && errno == EINTR)) continue;
+        break;
+    }
+    evbuffer_freeze(output, 1);
+    if (evbuffer_get_length(output) > 0) {
+        // EAGAIN: the rest when the socket drains, under send_timeout. An
+        // error: libevent's own write meets it again and reports it
+        // (onEvent), as before.
+        bufferevent_enable(bev_.get(), EV_WRITE);
+        return;
+    }
+    onWrite(bev_.get(), this);
 }
 
 void ClientConnection::writeChunkHeader(std::size_t length) {
@@ -627,6 +750,7 @@ void ClientConnection::sendFile(int fd, off_t offset, std::uint64_t length) {
         close_after_ = true;
         return;
     }
+    scheduleFlush();
     if (chunked_out_) writeRaw("\r\n");
     body_sent_ += length;
     if (outputPending() > limits_.clientHighWater) drain_wanted_ = true;
