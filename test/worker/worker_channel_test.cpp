@@ -124,20 +124,45 @@ std::optional<std::chrono::milliseconds> timeToExit(Child& child, std::chrono::m
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start);
 }
 
-TEST(WorkerChannel, ready_line_names_an_abstract_socket_that_the_worker_holds)
-{
+// A probe worker, ready, for each test; connect() opens its channel.
+class WorkerChannel : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_TRUE(worker.waitReady()) << worker.readyLine() << worker.stderrLog(); }
+
+    Fd connect()
+    {
+        Fd channel = connectChannel(worker.channel());
+        EXPECT_TRUE(channel) << std::strerror(errno);
+        return channel;
+    }
+
+    // After SIGTERM, once the channel is closed: a clean exit well within
+    // the linger, having served `requests` requests.
+    void expectPromptExit(int requests)
+    {
+        const auto exited = timeToExit(worker.process());
+        ASSERT_TRUE(exited) << worker.stderrLog();
+        EXPECT_LT(exited->count(), contract::kChannelLingerMs / 2) << worker.stderrLog();
+        if (requests >= 0) {
+            const std::string line = "exiting after " + std::to_string(requests) + " requests (stop signal)";
+            EXPECT_NE(worker.stderrLog().find(line), std::string::npos)
+                << worker.stderrLog();
+        }
+    }
+
     WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.readyLine() << worker.stderrLog();
+};
+
+TEST_F(WorkerChannel, ready_line_names_an_abstract_socket_that_the_worker_holds)
+{
     EXPECT_TRUE(std::regex_match(worker.readyLine(), std::regex("ready @[0-9a-f]{5}\n"))) << worker.readyLine();
     EXPECT_EQ(abstractSocketsOf(worker.process().pid()), std::set<std::string>{worker.channel()});
 }
 
-TEST(WorkerChannel, kept_connection_serves_request_after_request_next_to_the_pool_socket)
+TEST_F(WorkerChannel, kept_connection_serves_request_after_request_next_to_the_pool_socket)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
-    Fd channel = connectChannel(worker.channel());
-    ASSERT_TRUE(channel) << std::strerror(errno);
+    Fd channel = connect();
+    ASSERT_TRUE(channel);
 
     EXPECT_EQ(ask(channel.get(), "GET", "/scheme"), "http");
     EXPECT_EQ(fcgiRequest(worker.socket(), cgiParams("GET", "/scheme")).body, "http");
@@ -156,11 +181,9 @@ TEST(WorkerChannel, kept_connection_serves_request_after_request_next_to_the_poo
     EXPECT_TRUE(worker.process().running());
 }
 
-TEST(WorkerChannel, request_bodies_on_the_channel_including_one_the_app_does_not_read)
+TEST_F(WorkerChannel, request_bodies_on_the_channel_including_one_the_app_does_not_read)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
-    Fd channel = connectChannel(worker.channel());
+    Fd channel = connect();
     ASSERT_TRUE(channel);
 
     std::string body(200 * 1024, 'x');
@@ -174,10 +197,8 @@ TEST(WorkerChannel, request_bodies_on_the_channel_including_one_the_app_does_not
     EXPECT_EQ(ask(channel.get(), "GET", "/scheme", {}, 4), "http");
 }
 
-TEST(WorkerChannel, connection_from_a_process_that_is_not_the_parent_is_closed_unanswered)
+TEST_F(WorkerChannel, connection_from_a_process_that_is_not_the_parent_is_closed_unanswered)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
     Fd kept = connectChannel(worker.channel());
     ASSERT_TRUE(kept);
     EXPECT_EQ(ask(kept.get(), "GET", "/scheme"), "http");
@@ -222,10 +243,8 @@ TEST(WorkerChannel, connection_from_a_process_that_is_not_the_parent_is_closed_u
     EXPECT_EQ(ask(kept.get(), "GET", "/scheme", {}, 2), "http");
 }
 
-TEST(WorkerChannel, new_connection_replaces_the_kept_one)
+TEST_F(WorkerChannel, new_connection_replaces_the_kept_one)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
     Fd first = connectChannel(worker.channel());
     ASSERT_TRUE(first);
     EXPECT_EQ(ask(first.get(), "GET", "/scheme"), "http");
@@ -237,11 +256,9 @@ TEST(WorkerChannel, new_connection_replaces_the_kept_one)
     EXPECT_EQ(ask(second.get(), "GET", "/head", {}, 2), "body for GET");
 }
 
-TEST(WorkerChannel, sigterm_with_an_idle_kept_channel_serves_on_until_the_parent_closes_it)
+TEST_F(WorkerChannel, sigterm_with_an_idle_kept_channel_serves_on_until_the_parent_closes_it)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
-    Fd channel = connectChannel(worker.channel());
+    Fd channel = connect();
     ASSERT_TRUE(channel);
     EXPECT_EQ(ask(channel.get(), "GET", "/scheme"), "http");
 
@@ -254,18 +271,12 @@ TEST(WorkerChannel, sigterm_with_an_idle_kept_channel_serves_on_until_the_parent
     EXPECT_FALSE(worker.process().wait(std::chrono::milliseconds(contract::kChannelLingerMs / 4)));
 
     channel.reset();
-    const auto exited = timeToExit(worker.process());
-    ASSERT_TRUE(exited) << worker.stderrLog();
-    EXPECT_LT(exited->count(), contract::kChannelLingerMs / 2) << worker.stderrLog();
-    EXPECT_NE(worker.stderrLog().find("exiting after 2 requests (stop signal)"), std::string::npos)
-        << worker.stderrLog();
+    expectPromptExit(2);
 }
 
-TEST(WorkerChannel, sigterm_with_a_channel_left_open_exits_after_the_linger)
+TEST_F(WorkerChannel, sigterm_with_a_channel_left_open_exits_after_the_linger)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
-    Fd channel = connectChannel(worker.channel());
+    Fd channel = connect();
     ASSERT_TRUE(channel);
     EXPECT_EQ(ask(channel.get(), "GET", "/scheme"), "http");
 
@@ -279,11 +290,9 @@ TEST(WorkerChannel, sigterm_with_a_channel_left_open_exits_after_the_linger)
         << worker.stderrLog();
 }
 
-TEST(WorkerChannel, sigterm_during_a_channel_request_answers_it_then_the_next_then_exits)
+TEST_F(WorkerChannel, sigterm_during_a_channel_request_answers_it_then_the_next_then_exits)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
-    Fd channel = connectChannel(worker.channel());
+    Fd channel = connect();
     ASSERT_TRUE(channel);
 
     fcgi::ClientRequest slow(1, fcgi::kKeepConn);
@@ -298,18 +307,12 @@ TEST(WorkerChannel, sigterm_during_a_channel_request_answers_it_then_the_next_th
     EXPECT_EQ(ask(channel.get(), "GET", "/scheme", {}, 2), "http");
 
     channel.reset();
-    const auto exited = timeToExit(worker.process());
-    ASSERT_TRUE(exited) << worker.stderrLog();
-    EXPECT_LT(exited->count(), contract::kChannelLingerMs / 2);
-    EXPECT_NE(worker.stderrLog().find("exiting after 2 requests (stop signal)"), std::string::npos)
-        << worker.stderrLog();
+    expectPromptExit(2);
 }
 
-TEST(WorkerChannel, sigterm_with_a_request_just_sent_on_the_channel_answers_it)
+TEST_F(WorkerChannel, sigterm_with_a_request_just_sent_on_the_channel_answers_it)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
-    Fd channel = connectChannel(worker.channel());
+    Fd channel = connect();
     ASSERT_TRUE(channel);
     // Answered, so the worker has accepted the connection: one still in
     // the backlog when the stop comes is reset with the listener.
@@ -320,23 +323,17 @@ TEST(WorkerChannel, sigterm_with_a_request_just_sent_on_the_channel_answers_it)
     worker.process().signal(SIGTERM);
     EXPECT_EQ(finishOn(channel.get(), request), "http");
     channel.reset();
-    const auto exited = timeToExit(worker.process());
-    ASSERT_TRUE(exited) << worker.stderrLog();
-    EXPECT_LT(exited->count(), contract::kChannelLingerMs / 2);
+    expectPromptExit(-1);
 }
 
-TEST(WorkerChannel, sigterm_without_a_channel_connection_exits_at_once)
+TEST_F(WorkerChannel, sigterm_without_a_channel_connection_exits_at_once)
 {
-    WorkerProcess worker = probeWorker();
-    ASSERT_TRUE(worker.waitReady()) << worker.stderrLog();
     EXPECT_EQ(fcgiRequest(worker.socket(), cgiParams("GET", "/scheme")).body, "http");
     worker.process().signal(SIGTERM);
-    const auto exited = timeToExit(worker.process());
-    ASSERT_TRUE(exited) << worker.stderrLog();
-    EXPECT_LT(exited->count(), contract::kChannelLingerMs / 2);
+    expectPromptExit(-1);
 }
 
-TEST(WorkerChannel, worker_without_a_notify_fd_has_no_channel)
+TEST(WorkerWithoutNotifyFd, has_no_channel)
 {
     TempDir dir;
     const auto socket = dir / "worker.sock";
