@@ -123,7 +123,6 @@ public:
     void release(Channel& channel, bool reusable, bool failed = false);
 
     std::size_t queued() const { return waiting_.size(); }
-    std::size_t channels() const { return channels_.size(); }
     const std::string& pool() const { return pool_; }
 
 private:

@@ -88,8 +88,6 @@ Upstream::~Upstream() {
     kick_.reset();
 }
 
-pid_t Upstream::channelPid() const { return channel_ != nullptr ? channel_->pid : 0; }
-
 bool Upstream::start(const UpstreamAddress& address, const fcgi::ParamsBuilder& params,
                      StdinSource* body, std::string& error) {
     display_ = address.display;

@@ -15,7 +15,6 @@
 
 #include <event2/event.h>
 #include <sys/socket.h>
-#include <sys/types.h>
 
 #include <cstddef>
 #include <memory>
@@ -122,8 +121,6 @@ public:
     void close();
 
     bool isOpen() const { return link_ != nullptr; }
-    // The worker a channel belongs to; 0 over the pool socket.
-    pid_t channelPid() const;
 
 private:
     // LinkHandler

@@ -22,25 +22,24 @@ UpstreamLink::~UpstreamLink() {
     if (fd_ >= 0) ::close(fd_);
 }
 
-void UpstreamLink::setReading(bool on) {
-    if (on == reading_) return;
-    reading_ = on;
+namespace {
+
+// Adds or deletes `ev` only when `armed` changes: no epoll_ctl otherwise.
+void setArmed(event* ev, bool& armed, bool on) {
+    if (on == armed) return;
+    armed = on;
     if (on) {
-        event_add(read_.get(), nullptr);
+        event_add(ev, nullptr);
     } else {
-        event_del(read_.get());
+        event_del(ev);
     }
 }
 
-void UpstreamLink::armWrite(bool on) {
-    if (on == write_armed_) return;
-    write_armed_ = on;
-    if (on) {
-        event_add(write_.get(), nullptr);
-    } else {
-        event_del(write_.get());
-    }
-}
+}  // namespace
+
+void UpstreamLink::setReading(bool on) { setArmed(read_.get(), reading_, on); }
+
+void UpstreamLink::armWrite(bool on) { setArmed(write_.get(), write_armed_, on); }
 
 bool UpstreamLink::flush() {
     if (write_error_ != 0) return false;
